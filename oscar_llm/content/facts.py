@@ -1,0 +1,163 @@
+"""Product -> facts: the only things a prompt may state.
+
+Facts are plain dicts so the same prompts and checks serve shop products,
+rows of a catalogue CSV (training and evaluation) and tests::
+
+    {"title": "...", "product_class": "...", "category": "Women > Clothing > Dresses",
+     "attributes": {"brand": "...", "gender": "...", "colour": "...", "article_type": "...", ...},
+     "price": "45.00", "currency": "GBP", "in_stock": True, "description": "..."}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+# Attribute codes used across the plugin, and the names other catalogues use for them.
+ATTRIBUTE_ALIASES: dict[str, str] = {
+    "color": "colour",
+    "basecolour": "colour",
+    "base_colour": "colour",
+    "colour": "colour",
+    "articletype": "article_type",
+    "article_type": "article_type",
+    "gender": "gender",
+    "material": "material",
+    "fabric": "material",
+    "size": "size",
+    "brand": "brand",
+    "season": "season",
+    "usage": "usage",
+    "mastercategory": "master_category",
+    "subcategory": "sub_category",
+    "year": "year",
+}
+
+# Attributes whose values are checked against the rest of the catalogue.
+CHECKED_ATTRIBUTES = ("colour", "gender", "material", "article_type", "brand", "size")
+
+# Order in which facts are put in a prompt (segments may move some first).
+FACT_ORDER = (
+    "brand",
+    "gender",
+    "colour",
+    "material",
+    "article_type",
+    "usage",
+    "season",
+    "size",
+    "category",
+    "product_class",
+    "price",
+)
+
+GENDER_WORDS = ("Men", "Women", "Boys", "Girls", "Unisex")
+# Words that end the brand at the start of a retailer title ("Gini and Jony Boy's ...").
+_BRAND_STOP = {"men", "women", "boy", "boys", "girl", "girls", "unisex", "kids", "mens", "womens", "man", "woman"}
+
+
+def normalise_attribute_code(code: str) -> str:
+    key = re.sub(r"[^a-z_]", "", code.lower())
+    return ATTRIBUTE_ALIASES.get(key, ATTRIBUTE_ALIASES.get(key.replace("_", ""), key))
+
+
+def product_facts(product: Any) -> dict[str, Any]:
+    """Read the facts of an Oscar product (a few queries; runs in workers)."""
+    from oscar.core.loading import get_class
+
+    attributes: dict[str, str] = {}
+    for value in product.get_attribute_values().select_related("attribute"):
+        rendered = value.value_as_text
+        if rendered not in (None, ""):
+            attributes[normalise_attribute_code(value.attribute.code)] = str(rendered)
+    category = product.get_categories().first()
+    category_path = category.full_name if category else ""
+    if category and "article_type" not in attributes:
+        attributes["article_type"] = category.name
+    facts: dict[str, Any] = {
+        "title": product.title or "",
+        "product_class": product.get_product_class().name if product.get_product_class() else "",
+        "category": category_path,
+        "attributes": attributes,
+        "description": product.description or "",
+        "price": None,
+        "currency": None,
+        "in_stock": None,
+    }
+    Selector = get_class("partner.strategy", "Selector")
+    info = Selector().strategy().fetch_for_product(product)
+    if info.price.exists:
+        facts["price"] = f"{info.price.excl_tax:.2f}"
+        facts["currency"] = info.price.currency
+    facts["in_stock"] = bool(info.availability.is_available_to_buy)
+    from ..adapter import get_adapter
+
+    return get_adapter().product_facts(product, facts)
+
+
+def brand_from_title(title: str) -> str:
+    """The words before the gender word of a retailer title ("Peter England Men ..." -> "Peter England")."""
+    words = title.split()
+    for i, word in enumerate(words):
+        key = re.sub(r"['’]s$", "", word.lower())
+        if key in _BRAND_STOP:
+            return " ".join(words[:i]) if i > 0 else ""
+    return ""
+
+
+def facts_from_fashion_row(row: dict[str, str]) -> dict[str, Any]:
+    """Facts from a row of a fashion-format CSV (id, gender, masterCategory, ..., productDisplayName)."""
+    title = (row.get("productDisplayName") or "").strip()
+    attributes = {
+        "gender": row.get("gender", ""),
+        "colour": row.get("baseColour", ""),
+        "article_type": row.get("articleType", ""),
+        "season": row.get("season", ""),
+        "usage": row.get("usage", ""),
+    }
+    brand = brand_from_title(title)
+    if brand:
+        attributes["brand"] = brand
+    category = " > ".join(p for p in (row.get("masterCategory"), row.get("subCategory"), row.get("articleType")) if p)
+    return {
+        "title": title,
+        "product_class": row.get("masterCategory", ""),
+        "category": category,
+        "attributes": {k: v.strip() for k, v in attributes.items() if v and v.strip() and v.strip() != "NA"},
+        "description": "",
+        "price": None,
+        "currency": None,
+        "in_stock": None,
+    }
+
+
+def prompt_facts(facts: dict[str, Any], kind: str) -> dict[str, str]:
+    """The flat facts a prompt for ``kind`` may use: never the text being written."""
+    flat: dict[str, str] = {}
+    for key, value in (facts.get("attributes") or {}).items():
+        if value not in (None, ""):
+            flat[key] = str(value)
+    for key in ("category", "product_class"):
+        if facts.get(key):
+            flat[key] = str(facts[key])
+    if facts.get("price"):
+        flat["price"] = f"{facts['price']} {facts.get('currency') or ''}".strip()
+    if kind != "title" and facts.get("title"):
+        flat["title"] = str(facts["title"])
+    return flat
+
+
+def ordered_items(flat: dict[str, str], focus: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Facts in a stable order, with the segment's focus first."""
+    focus = [f for f in focus if f in flat]
+    rest = [k for k in FACT_ORDER if k in flat and k not in focus]
+    extra = sorted(k for k in flat if k not in focus and k not in rest)
+    return [(k, flat[k]) for k in [*focus, *rest, *extra]]
+
+
+def facts_hash(*parts: Any) -> str:
+    payload = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -1,0 +1,122 @@
+"""Generate -> check -> retry: the one path every product text takes.
+
+The shop's content jobs, the evaluation harness and the benchmark all call
+:func:`generate_checked`, so what is measured is what the shop runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..guardrails.checks import Limits, check_text
+from ..guardrails.vocabulary import Vocabulary
+from ..llm.base import GenerationOptions, TextGenerator
+from .prompts import PromptContext, build_request
+
+# Used when Django settings are not configured (scripts, the benchmark).
+DEFAULT_MAX_NEW_TOKENS = {"title": 32, "description": 160, "meta_description": 64}
+DEFAULT_RETRY_CANDIDATES = 3
+
+
+@dataclass
+class Outcome:
+    """The text kept for one item: the first candidate that passed, else the first draft and why it failed."""
+
+    text: str
+    accepted: bool
+    reasons: list[dict[str, str]] = field(default_factory=list)
+    candidates_tried: int = 0
+
+
+def _generation_settings() -> dict[str, Any]:
+    try:
+        from ..settings import llm_settings
+
+        return dict(llm_settings.GENERATION)
+    except Exception:  # settings not configured: plain defaults
+        return {"max_new_tokens": DEFAULT_MAX_NEW_TOKENS, "retry_candidates": DEFAULT_RETRY_CANDIDATES}
+
+
+def default_options() -> GenerationOptions:
+    """Greedy generation options from ``OSCAR_LLM["GENERATION"]``."""
+    cfg = _generation_settings()
+    return GenerationOptions(
+        do_sample=bool(cfg.get("do_sample", False)),
+        temperature=float(cfg.get("temperature", 0.8)),
+        top_p=float(cfg.get("top_p", 0.95)),
+        seed=cfg.get("seed", 1234),
+        batch_size=int(cfg.get("batch_size", 16)),
+    )
+
+
+def generate_checked(
+    generator: TextGenerator,
+    items: Sequence[tuple[dict[str, Any], PromptContext]],
+    vocabulary: Vocabulary,
+    limits_for: Callable[[PromptContext], Limits] | Limits,
+    options: GenerationOptions | None = None,
+    *,
+    retry_candidates: int | None = None,
+    max_new_tokens: Mapping[str, int] | None = None,
+) -> list[Outcome]:
+    """Generate a text per ``(facts, context)`` item, check it, and retry the failures by sampling.
+
+    The first pass uses ``options`` (greedy by default) and keeps the first of
+    its candidates that passes ``check_text``. Items with no passing candidate
+    get one more round of ``retry_candidates`` sampled candidates (0 turns
+    retries off). An item that still fails keeps its first draft and reasons,
+    to be stored as a rejected draft.
+    """
+    if not items:
+        return []
+    cfg = _generation_settings()
+    options = options or default_options()
+    budgets = {**DEFAULT_MAX_NEW_TOKENS, **(cfg.get("max_new_tokens") or {}), **(max_new_tokens or {})}
+    if retry_candidates is None:
+        retry_candidates = int(cfg.get("retry_candidates", DEFAULT_RETRY_CANDIDATES))
+
+    def limits(ctx: PromptContext) -> Limits:
+        return limits_for if isinstance(limits_for, Limits) else limits_for(ctx)
+
+    requests = [build_request(facts, ctx, budgets.get(ctx.kind, 64)) for facts, ctx in items]
+    outcomes: list[Outcome | None] = [None] * len(items)
+    first_drafts: list[tuple[str, list[dict[str, str]]] | None] = [None] * len(items)
+    tried = [0] * len(items)
+
+    def check_candidates(index: int, candidates: list[str]) -> bool:
+        facts, ctx = items[index]
+        seen: set[str] = set()
+        for candidate in candidates:
+            tried[index] += 1
+            if candidate in seen:
+                continue
+            seen.add(candidate)
+            clean, reasons = check_text(
+                candidate, facts=facts, kind=ctx.kind, vocabulary=vocabulary, limits=limits(ctx)
+            )
+            if first_drafts[index] is None:
+                first_drafts[index] = (clean, reasons)
+            if not reasons:
+                outcomes[index] = Outcome(clean, True, [], tried[index])
+                return True
+        return False
+
+    for i, candidates in enumerate(generator.generate(requests, options)):
+        check_candidates(i, candidates)
+
+    failed = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    if failed and retry_candidates > 0:
+        retry_options = replace(options, do_sample=True, num_candidates=retry_candidates)
+        retried = generator.generate([requests[i] for i in failed], retry_options)
+        for i, candidates in zip(failed, retried, strict=True):
+            check_candidates(i, candidates)
+
+    results = []
+    for i, outcome in enumerate(outcomes):
+        if outcome is None:
+            text, reasons = first_drafts[i] or ("", [{"check": "empty", "message": "The model returned no text."}])
+            outcome = Outcome(text, False, reasons, tried[i])
+        results.append(outcome)
+    return results

@@ -1,0 +1,312 @@
+"""Product copy: facts -> prompt -> generate -> check -> draft -> publish.
+
+One code path for the storefront, the dashboard, the API, the Celery tasks and
+the management commands. Views and tasks call these functions and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from .. import jobs
+from ..guardrails.checks import Limits
+from ..guardrails.html import sanitize_for_kind
+from ..guardrails.vocabulary import catalogue_vocabulary
+from ..llm.registry import configured_model_id
+from ..models import ContentDraft, ContentKind, ContentVersion, Feature, FeatureSwitch, Job, ShopVoice
+from ..settings import llm_settings
+from .facts import facts_hash, product_facts, prompt_facts
+from .prompts import PROMPT_VERSION, PromptContext
+
+logger = logging.getLogger(__name__)
+
+KINDS = [k.value for k in ContentKind]
+JOB_PREFIX = "content."
+PRODUCT_TARGET = "catalogue.product"
+
+
+# --- context -------------------------------------------------------------------------------------
+
+
+def prompt_context(kind: str, segment: str, language: str, voice: ShopVoice | None = None) -> PromptContext:
+    voice = voice or ShopVoice.current()
+    focus = tuple((llm_settings.SEGMENTS.get(segment) or {}).get("focus", ()))
+    return PromptContext(
+        kind=kind,
+        segment=segment,
+        language=language,
+        voice=voice.brand_voice,
+        tone=voice.tone,
+        max_length=voice.max_length_for(kind),
+        focus=focus,
+    )
+
+
+def limits_for(ctx: PromptContext, voice: ShopVoice | None = None) -> Limits:
+    voice = voice or ShopVoice.current()
+    return Limits(
+        max_length=voice.max_length_for(ctx.kind),
+        min_length=voice.min_length,
+        banned_words=voice.banned_word_list,
+        language=ctx.language,
+    )
+
+
+# --- queueing ------------------------------------------------------------------------------------
+
+
+def request_generation(
+    product: Any,
+    *,
+    kinds: Iterable[str] | None = None,
+    segments: Iterable[str] | None = None,
+    languages: Iterable[str] | None = None,
+    force: bool = False,
+) -> list[Job]:
+    """Create (or find) the jobs that write copy for ``product``; returns the new ones.
+
+    Idempotent: the job key is the hash of the prompt's inputs, the prompt version
+    and the model, so asking twice for unchanged facts creates nothing. ``force``
+    (the dashboard's "regenerate") adds a nonce so a fresh draft is written.
+    """
+    voice = ShopVoice.current()
+    facts = product_facts(product)
+    model_id = configured_model_id()
+    created_jobs = []
+    nonce = time.time_ns() if force else None
+    for kind in kinds or KINDS:
+        for segment in segments or list(llm_settings.SEGMENTS):
+            for language in languages or voice.language_list:
+                ctx = prompt_context(kind, segment, language, voice)
+                input_hash = facts_hash(prompt_facts(facts, kind), ctx, limits_for(ctx, voice), nonce)
+                job, created = jobs.enqueue(
+                    JOB_PREFIX + kind,
+                    target_model=PRODUCT_TARGET,
+                    target_id=product.pk,
+                    params={"kind": kind, "segment": segment, "language": language},
+                    input_hash=input_hash,
+                    prompt_version=PROMPT_VERSION,
+                    model_id=model_id,
+                )
+                if created:
+                    created_jobs.append(job)
+    return created_jobs
+
+
+def request_bulk(products: Iterable[Any] | None = None, **kwargs: Any) -> int:
+    """Queue copy for many products (feature switched on, dashboard bulk action, schedule)."""
+    Product = get_model("catalogue", "Product")
+    products = products if products is not None else Product.objects.filter(is_public=True).order_by("pk")
+    count = 0
+    for product in products.iterator() if hasattr(products, "iterator") else products:
+        count += len(request_generation(product, **kwargs))
+    return count
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def run_generation_jobs(job_list: list[Job], generator: Any = None) -> list[ContentDraft]:
+    """Generate, check and store drafts for a batch of claimed jobs (one model call per batch)."""
+    from ..llm.registry import get_generator
+    from .generation import generate_checked
+
+    Product = get_model("catalogue", "Product")
+    voice = ShopVoice.current()
+    vocabulary = catalogue_vocabulary()
+    products = Product.objects.in_bulk([j.target_id for j in job_list])
+    items, live_jobs = [], []
+    for job in job_list:
+        product = products.get(job.target_id)
+        if product is None:
+            jobs.complete(job, {"skipped": "product deleted"})
+            continue
+        ctx = prompt_context(job.params["kind"], job.params["segment"], job.params["language"], voice)
+        items.append((product_facts(product), ctx))
+        live_jobs.append(job)
+    if not items:
+        return []
+    generator = generator or get_generator()
+    started = time.monotonic()
+    outcomes = generate_checked(
+        generator,
+        items,
+        vocabulary=vocabulary,
+        limits_for=lambda c: limits_for(c, voice),
+    )
+    elapsed_ms = int((time.monotonic() - started) * 1000 / max(len(items), 1))
+    drafts = []
+    auto = FeatureSwitch.auto_publishes(Feature.PRODUCT_COPY)
+    for job, (facts, ctx), outcome in zip(live_jobs, items, outcomes, strict=True):
+        with transaction.atomic():
+            draft = _store_draft(job, products[job.target_id], facts, ctx, outcome, generator, elapsed_ms)
+            if auto and draft.status == ContentDraft.Status.DRAFT:
+                publish(draft, by=None, source=ContentVersion.Source.AUTO)
+            jobs.complete(job, {"draft_id": draft.pk, "accepted": outcome.accepted})
+        drafts.append(draft)
+    return drafts
+
+
+def _store_draft(job, product, facts, ctx, outcome, generator, elapsed_ms) -> ContentDraft:
+    slot = {"product": product, "kind": ctx.kind, "segment": ctx.segment, "language": ctx.language}
+    status = ContentDraft.Status.DRAFT if outcome.accepted else ContentDraft.Status.REJECTED
+    if outcome.accepted:
+        ContentDraft.objects.filter(**slot, status=ContentDraft.Status.DRAFT).update(
+            status=ContentDraft.Status.SUPERSEDED
+        )
+    return ContentDraft.objects.create(
+        **slot,
+        text=outcome.text,
+        status=status,
+        reasons=outcome.reasons,
+        facts=facts,
+        prompt_version=job.prompt_version,
+        model_id=getattr(generator, "model_id", job.model_id),
+        input_hash=job.input_hash,
+        job=job,
+        generation_ms=elapsed_ms,
+    )
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+def _original_text(product: Any, kind: str) -> str:
+    return {
+        "title": product.title or "",
+        "description": product.description or "",
+        "meta_description": getattr(product, "meta_description", "") or "",
+    }.get(kind, "")
+
+
+@transaction.atomic
+def publish(
+    draft: ContentDraft,
+    *,
+    by: Any = None,
+    text: str | None = None,
+    source: str | None = None,
+) -> ContentVersion:
+    """Approve a draft (optionally edited) and make it the current copy of its slot.
+
+    The product's own human-written text is kept as an "original" version the
+    first time its slot is published, so rollback can always return to it.
+    """
+    draft = ContentDraft.objects.select_for_update().get(pk=draft.pk)
+    if draft.status not in (ContentDraft.Status.DRAFT, ContentDraft.Status.SUPERSEDED):
+        raise ValueError(f"Only drafts awaiting review can be approved (this one is {draft.get_status_display()}).")
+    slot = {"product": draft.product, "kind": draft.kind, "segment": draft.segment, "language": draft.language}
+    edited = text is not None and text.strip() != draft.text.strip()
+    final = sanitize_for_kind(text, draft.kind) if edited else draft.text
+    if not ContentVersion.objects.filter(**slot).exists():
+        ContentVersion.objects.create(
+            **slot, text=_original_text(draft.product, draft.kind), source=ContentVersion.Source.ORIGINAL
+        )
+    ContentVersion.objects.filter(**slot, is_current=True).update(is_current=False)
+    if source is None:
+        source = ContentVersion.Source.EDITED if edited else ContentVersion.Source.GENERATED
+    version = ContentVersion.objects.create(
+        **slot, text=final, source=source, draft=draft, is_current=True, created_by=by
+    )
+    draft.status = ContentDraft.Status.APPROVED
+    draft.edited = edited
+    if edited:
+        draft.review_note = f"Edited before approval. Generated text: {draft.text}"
+        draft.text = final
+    draft.reviewed_by = by
+    draft.reviewed_at = timezone.now()
+    draft.save()
+    ContentDraft.objects.filter(**slot, status=ContentDraft.Status.DRAFT).exclude(pk=draft.pk).update(
+        status=ContentDraft.Status.SUPERSEDED
+    )
+    invalidate_now_and_on_commit(draft.product_id)
+    return version
+
+
+def reject(draft: ContentDraft, *, by: Any = None, reason: str = "") -> ContentDraft:
+    if draft.status == ContentDraft.Status.APPROVED:
+        raise ValueError("An approved draft cannot be rejected; roll back to an earlier version instead.")
+    draft.status = ContentDraft.Status.REJECTED
+    draft.review_note = reason.strip() or "Rejected by staff."
+    draft.reviewed_by = by
+    draft.reviewed_at = timezone.now()
+    draft.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
+    return draft
+
+
+@transaction.atomic
+def rollback(version: ContentVersion, *, by: Any = None) -> ContentVersion:
+    """Make an earlier version (the original included) the current copy of its slot again."""
+    slot = {"product": version.product, "kind": version.kind, "segment": version.segment, "language": version.language}
+    ContentVersion.objects.select_for_update().filter(**slot).exists()
+    ContentVersion.objects.filter(**slot, is_current=True).update(is_current=False)
+    ContentVersion.objects.filter(pk=version.pk).update(is_current=True)
+    version.refresh_from_db()
+    invalidate_now_and_on_commit(version.product_id)
+    logger.info("Product %s %s rolled back to version %s by %s", version.product_id, version.kind, version.pk, by)
+    return version
+
+
+# --- reading (request path: no model, one query per product, cached) ------------------------------
+
+
+def _cache_key(product_id: int) -> str:
+    return f"oscar_llm:copy:{product_id}"
+
+
+def invalidate(product_id: int) -> None:
+    cache.delete(_cache_key(product_id))
+
+
+def invalidate_now_and_on_commit(product_id: int) -> None:
+    """Drop the cached copy now and again after commit (a reader may re-cache in between)."""
+    invalidate(product_id)
+    transaction.on_commit(lambda: invalidate(product_id))
+
+
+def current_copy_table(product_id: int) -> dict[str, str]:
+    """``{"kind|segment|language": text}`` of every current version of a product."""
+    key = _cache_key(product_id)
+    table = cache.get(key)
+    if table is None:
+        rows = ContentVersion.objects.filter(product_id=product_id, is_current=True).values_list(
+            "kind", "segment", "language", "text"
+        )
+        table = {f"{k}|{s}|{lang}": text for k, s, lang, text in rows}
+        cache.set(key, table, llm_settings.CACHE_TIMEOUT)
+    return table
+
+
+def published_copy(product: Any, kind: str, segment: str = "default", language: str | None = None) -> str:
+    """The text a visitor in ``segment`` sees: their variant, else the default, else the original."""
+    original = _original_text(product, kind)
+    try:
+        if not FeatureSwitch.is_enabled(Feature.PRODUCT_COPY):
+            return original
+        language = language or ShopVoice.current().language_list[0]
+        table = current_copy_table(product.pk)
+    except Exception:  # the storefront never fails because of the plugin
+        logger.exception("Could not read generated copy for product %s", getattr(product, "pk", None))
+        return original
+    for seg in (segment, "default"):
+        text = table.get(f"{kind}|{seg}|{language}")
+        if text is not None:
+            return text or original
+    return original
+
+
+def approve_many(drafts: Iterable[ContentDraft], *, by: Any = None) -> int:
+    count = 0
+    for draft in drafts:
+        if draft.status == ContentDraft.Status.DRAFT:
+            publish(draft, by=by)
+            count += 1
+    return count

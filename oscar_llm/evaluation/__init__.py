@@ -1,0 +1,1 @@
+"""Evaluation harnesses behind ``manage.py oscar_llm_eval``: they call the shop's own services."""

@@ -1,0 +1,162 @@
+"""An OpenAI-compatible chat server as the text generator (vLLM, TGI, Ollama, llama.cpp server).
+
+One ``POST {base_url}/chat/completions`` per request, a few in parallel.
+Connection errors, timeouts, 429 and 5xx answers are retried with exponential
+backoff; anything else, or running out of retries, raises ``ModelUnavailable``
+with the server's own error message.
+
+Needs ``requests`` (add it to the ``worker`` extra). Prompts leave the process
+here: callers redact personal data before building requests (DESIGN.md
+principle 7); product facts carry none.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+import requests
+
+from .base import GenerationOptions, GenerationRequest, ModelUnavailable
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class OpenAICompatibleGenerator:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str = "",
+        timeout: float = 60,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 10.0,
+        concurrency: int = 4,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+        self.max_retries = max(0, max_retries)
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.concurrency = max(1, concurrency)
+        self.session = session or requests.Session()
+        self.model_id = f"openai:{model}@{self.base_url}"
+
+    @classmethod
+    def from_settings(cls, s: Any) -> OpenAICompatibleGenerator:
+        cfg = s.OPENAI
+        return cls(
+            cfg["base_url"],
+            cfg.get("model") or "",
+            api_key=cfg.get("api_key") or "",
+            timeout=float(cfg.get("timeout", 60)),
+            max_retries=int(cfg.get("max_retries", 3)),
+            concurrency=int(cfg.get("concurrency", 4)),
+        )
+
+    @classmethod
+    def describe_settings(cls, s: Any) -> str:
+        cfg = s.OPENAI
+        return f"openai:{cfg.get('model') or ''}@{str(cfg['base_url']).rstrip('/')}"
+
+    # -- generation ------------------------------------------------------------------------
+
+    def generate(self, requests_: list[GenerationRequest], options: GenerationOptions) -> list[list[str]]:
+        if not requests_:
+            return []
+        if self.concurrency == 1 or len(requests_) == 1:
+            return [self.complete(r, options) for r in requests_]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests_))) as pool:
+            return list(pool.map(lambda r: self.complete(r, options), requests_))
+
+    def payload(self, request: GenerationRequest, options: GenerationOptions, n: int) -> dict[str, Any]:
+        messages = request.messages or [{"role": "user", "content": request.prompt}]
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": request.max_new_tokens,
+            "temperature": options.temperature if options.do_sample else 0,
+            "top_p": options.top_p if options.do_sample else 1,
+            "n": n,
+        }
+        if options.seed is not None:
+            body["seed"] = options.seed
+        return body
+
+    def complete(self, request: GenerationRequest, options: GenerationOptions) -> list[str]:
+        """``options.num_candidates`` texts for one request.
+
+        Some servers (Ollama, llama.cpp) ignore ``n`` and answer with one choice;
+        the missing candidates are then asked for one at a time with another seed.
+        """
+        wanted = max(1, options.num_candidates)
+        texts = self._post(self.payload(request, options, wanted))
+        attempt = 1
+        while len(texts) < wanted and attempt < wanted * 2:
+            seed = None if options.seed is None else options.seed + attempt
+            body = self.payload(request, replace(options, seed=seed), 1)
+            texts += self._post(body)
+            attempt += 1
+        return texts[:wanted]
+
+    def _post(self, body: dict[str, Any]) -> list[str]:
+        url = f"{self.base_url}/chat/completions"
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        last_error = ""
+        last_response: requests.Response | None = None
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                time.sleep(self._delay(attempt, last_response))
+            last_response = None
+            try:
+                response = self.session.post(url, json=body, headers=headers, timeout=self.timeout)
+            except requests.Timeout:
+                last_error = f"no answer within {self.timeout}s"
+                continue
+            except requests.ConnectionError as exc:
+                last_error = f"connection failed: {exc}"
+                continue
+            if response.status_code in RETRY_STATUSES:
+                last_response = response
+                last_error = f"HTTP {response.status_code}: {_error_message(response)}"
+                continue
+            if response.status_code >= 400:
+                raise ModelUnavailable(
+                    f"Model server {self.base_url} refused the request: HTTP {response.status_code}: "
+                    f"{_error_message(response)}"
+                )
+            try:
+                data = response.json()
+                choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+                return [str((c.get("message") or {}).get("content") or c.get("text") or "").strip() for c in choices]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ModelUnavailable(f"Model server {self.base_url} sent an unexpected answer: {exc}") from exc
+        raise ModelUnavailable(
+            f"Model server {self.base_url} unavailable after {self.max_retries + 1} attempts: {last_error}"
+        )
+
+    def _delay(self, attempt: int, response: requests.Response | None) -> float:
+        delay = self.backoff * (2 ** (attempt - 1))
+        if response is not None and response.headers.get("Retry-After", "").strip().isdigit():
+            delay = max(delay, float(response.headers["Retry-After"]))
+        return min(delay, self.max_backoff)
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason or ""
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or error)[:500]
+    return str(error or data)[:500]

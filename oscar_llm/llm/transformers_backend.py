@@ -1,0 +1,151 @@
+"""Hugging Face causal LMs in-process (worker processes only).
+
+torch and transformers are imported when a generator is built, not when this
+module is imported, so ``describe_settings`` (the model id jobs are keyed by)
+stays cheap enough for any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from .base import GenerationOptions, GenerationRequest, ModelUnavailable
+from .training import TRAINING_METADATA, _default_threads  # sets the offline and OpenMP defaults too
+
+_ID_FILES = ("config.json", TRAINING_METADATA)
+
+
+def _looks_local(path: str) -> bool:
+    """A path rather than a hub id ("org/name"): absolute, ./ ~ or a first component that exists."""
+    if path.startswith(("/", ".", "~")) or "\\" in path or path.count("/") != 1:
+        return True
+    return Path(path.split("/", 1)[0]).is_dir()
+
+
+def describe_model_path(path: str | os.PathLike[str]) -> str:
+    """``<dirname>@<sha>`` of a local model (changes when it is retrained); hub ids as given."""
+    local = Path(path).expanduser()
+    if not local.is_dir():
+        return str(path)
+    digest = hashlib.sha256()
+    for name in _ID_FILES:
+        file = local / name
+        if file.is_file():
+            digest.update(name.encode())
+            digest.update(file.read_bytes())
+    return f"{local.resolve().name}@{digest.hexdigest()[:12]}"
+
+
+class TransformersGenerator:
+    """A causal LM by local directory or (cached) hub id, generating in padded batches."""
+
+    def __init__(self, model_path: str | os.PathLike[str], *, num_threads: int | None = None) -> None:
+        path = str(model_path)
+        local = Path(path).expanduser()
+        if not local.is_dir() and _looks_local(path):
+            raise ModelUnavailable(
+                f"Model directory {path} does not exist: run `python manage.py oscar_llm_train` "
+                "(or set OSCAR_LLM['MODEL'] to a model directory)."
+            )
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch.set_num_threads(num_threads or _default_threads())
+        source = str(local) if local.is_dir() else path
+        try:
+            # Hubs are unreachable: a hub id only loads from the local cache.
+            self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+            self.model = AutoModelForCausalLM.from_pretrained(source, local_files_only=True)
+        except OSError as exc:
+            raise ModelUnavailable(f"Could not load the text model {path!r}: {exc}") from exc
+        self.model.eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model_path = path
+        self.model_id = describe_model_path(path)
+        self._torch = torch
+
+    @classmethod
+    def from_settings(cls, s: Any) -> TransformersGenerator:
+        return cls(s.model_path)
+
+    @classmethod
+    def describe_settings(cls, s: Any) -> str:
+        return describe_model_path(s.model_path)
+
+    # -- prompts ---------------------------------------------------------------------------
+
+    @property
+    def uses_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def render(self, request: GenerationRequest) -> str:
+        """The text the model is given: the chat template applied to the messages, or the plain prompt."""
+        if self.uses_chat_template and request.messages:
+            return self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False)
+        return request.prompt
+
+    # -- generation ------------------------------------------------------------------------
+
+    def generate(self, requests: list[GenerationRequest], options: GenerationOptions) -> list[list[str]]:
+        if not requests:
+            return []
+        torch = self._torch
+        texts = [self.render(r) for r in requests]
+        add_special = not self.uses_chat_template  # templates already carry their special tokens
+        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=add_special)["input_ids"]]
+        # Requests with the same token budget share batches; within a group, similar
+        # prompt lengths share a batch so there is little padding.
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, request in enumerate(requests):
+            groups[request.max_new_tokens].append(i)
+        results: list[list[str]] = [[] for _ in requests]
+        if options.do_sample and options.seed is not None:
+            torch.manual_seed(options.seed)
+        batch_size = max(1, options.batch_size)
+        with torch.inference_mode():
+            for max_new_tokens, indices in sorted(groups.items()):
+                indices = sorted(indices, key=lambda i: lengths[i])
+                for start in range(0, len(indices), batch_size):
+                    chunk = indices[start : start + batch_size]
+                    outputs = self._generate_batch([texts[i] for i in chunk], max_new_tokens, options, add_special)
+                    for i, candidates in zip(chunk, outputs, strict=True):
+                        results[i] = candidates
+        return results
+
+    def _generate_kwargs(self, max_new_tokens: int, options: GenerationOptions) -> dict[str, Any]:
+        n = max(1, options.num_candidates)
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": max_new_tokens,
+            "num_return_sequences": n,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
+        if self.model.generation_config.eos_token_id is None:
+            kwargs["eos_token_id"] = self.tokenizer.eos_token_id
+        if options.do_sample:
+            kwargs.update(do_sample=True, temperature=options.temperature, top_p=options.top_p, top_k=0, num_beams=1)
+        elif n > 1:
+            # Several deterministic candidates: the n best beams.
+            kwargs.update(do_sample=False, num_beams=n, early_stopping=True)
+        else:
+            kwargs.update(do_sample=False, num_beams=1)
+        return kwargs
+
+    def _generate_batch(
+        self, texts: list[str], max_new_tokens: int, options: GenerationOptions, add_special: bool
+    ) -> list[list[str]]:
+        encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=add_special)
+        output = self.model.generate(
+            input_ids=encoded["input_ids"],
+            attention_mask=encoded["attention_mask"],
+            **self._generate_kwargs(max_new_tokens, options),
+        )
+        new_tokens = output[:, encoded["input_ids"].shape[1] :]
+        decoded = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        n = max(1, options.num_candidates)
+        return [[text.strip() for text in decoded[i * n : (i + 1) * n]] for i in range(len(texts))]

@@ -1,0 +1,67 @@
+"""Train the shop's language model on its catalogue (or a catalogue CSV), within a time budget.
+
+python manage.py oscar_llm_train --catalogue FILE.csv --holdout 300 --out var/shop_model --minutes 10 --json
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Train (or fine-tune) the text model the shop generates product copy with."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--catalogue", help="A fashion-format CSV to train on (default: the shop's products).")
+        parser.add_argument(
+            "--holdout", type=int, default=0, help="Skip the first N CSV rows, keeping them for evaluation."
+        )
+        parser.add_argument("--out", help="Output directory (default: OSCAR_LLM['MODEL_DIR']).")
+        parser.add_argument("--minutes", type=float, default=5.0, help="Training time budget (default 5).")
+        parser.add_argument("--base", help="Local directory of a pretrained causal LM to fine-tune.")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--size", default="small", help="Model size when training from scratch: tiny, small, medium."
+        )
+        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--json", action="store_true", help="Print a JSON summary as the last line.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from ...content.training_data import pairs_from_catalogue_csv, pairs_from_database
+        from ...llm.base import ModelUnavailable
+        from ...llm.training import SIZES, train_causal_lm
+        from ...settings import llm_settings
+
+        if options["size"] not in SIZES:
+            raise CommandError(f"--size must be one of {', '.join(SIZES)}.")
+        if options["catalogue"]:
+            data = pairs_from_catalogue_csv(options["catalogue"], skip_first=options["holdout"], seed=options["seed"])
+        else:
+            data = pairs_from_database(seed=options["seed"])
+        if not data.pairs:
+            raise CommandError("No training pairs: the catalogue has no texts that pass the checks.")
+        out = options["out"] or llm_settings.MODEL_DIR
+        try:
+            result = train_causal_lm(
+                data.pairs,
+                out,
+                minutes=options["minutes"],
+                base=options["base"],
+                seed=options["seed"],
+                size=options["size"],
+                batch_size=options["batch_size"],
+                progress=options["verbosity"] > 0,
+            )
+        except ModelUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        summary = {**result, "data": data.summary()}
+        self.stdout.write(
+            f"Trained {result['steps']} steps ({result['epochs']} epochs) on {len(data.pairs)} pairs "
+            f"({data.dropped} targets dropped by the checks) in {result['train_seconds']:.0f}s; "
+            f"loss {result['final_loss']}; saved to {out}"
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False, default=str))

@@ -1,0 +1,138 @@
+"""Oscar and Django signals -> interaction rows and generation jobs.
+
+Receivers stay thin: they record what happened and queue work with
+``transaction.on_commit`` (so a rolled-back save queues nothing, and product
+attributes saved after the product row are part of the facts).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from oscar.core.loading import get_class, get_model
+
+from . import events
+from .models import Feature, FeatureSwitch
+
+logger = logging.getLogger(__name__)
+
+Product = get_model("catalogue", "Product")
+ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
+ProductCategory = get_model("catalogue", "ProductCategory")
+StockRecord = get_model("partner", "StockRecord")
+
+product_viewed = get_class("catalogue.signals", "product_viewed")
+basket_addition = get_class("basket.signals", "basket_addition")
+order_placed = get_class("order.signals", "order_placed")
+user_search = get_class("search.signals", "user_search")
+
+_pending = threading.local()
+
+
+def _queue_product_plans() -> None:
+    from .jobs import enqueue
+
+    ids = sorted(getattr(_pending, "ids", set()))
+    _pending.ids = set()
+    for product_id in ids:
+        # One "plan" job per product change; the worker reads the facts and writes the
+        # per-kind generation jobs, which are idempotent by input hash.
+        enqueue(
+            "content.plan",
+            target_model="catalogue.product",
+            target_id=product_id,
+            params={},
+            input_hash=str(time.time_ns()),
+            prompt_version="-",
+            model_id="-",
+        )
+
+
+def schedule_product_refresh(product_id: int | None) -> None:
+    if not product_id:
+        return
+    try:
+        if not FeatureSwitch.is_enabled(Feature.PRODUCT_COPY):
+            return
+    except Exception:  # tables not migrated yet (e.g. during migrate)
+        return
+    ids = getattr(_pending, "ids", None)
+    if ids is None:
+        ids = _pending.ids = set()
+    if not ids:
+        transaction.on_commit(_queue_product_plans)
+    ids.add(product_id)
+
+
+@receiver(post_save, sender=Product, dispatch_uid="oscar_llm_product_saved")
+def product_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        schedule_product_refresh(instance.pk)
+
+
+@receiver(post_save, sender=ProductAttributeValue, dispatch_uid="oscar_llm_attribute_saved")
+@receiver(post_save, sender=ProductCategory, dispatch_uid="oscar_llm_category_saved")
+@receiver(post_save, sender=StockRecord, dispatch_uid="oscar_llm_stock_saved")
+def product_facts_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        schedule_product_refresh(getattr(instance, "product_id", None))
+
+
+@receiver(post_save, sender=FeatureSwitch, dispatch_uid="oscar_llm_feature_switched")
+def feature_switched(sender: Any, instance: FeatureSwitch, **kwargs: Any) -> None:
+    from django.core.cache import cache
+
+    from .models import FEATURE_CACHE_KEY
+
+    cache.delete(FEATURE_CACHE_KEY)
+    if instance.feature == Feature.PRODUCT_COPY and instance.enabled:
+        from .jobs import enqueue
+
+        # Switching product copy on writes drafts for every product (idempotent per input).
+        transaction.on_commit(
+            lambda: enqueue(
+                "content.bulk",
+                target_model="oscar_llm.featureswitch",
+                target_id=instance.pk,
+                params={},
+                input_hash=instance.updated_at.isoformat(),
+                prompt_version="-",
+                model_id="-",
+            )
+        )
+
+
+@receiver(post_save, sender=get_model("oscar_llm", "ShopVoice"), dispatch_uid="oscar_llm_voice_saved")
+def voice_saved(sender: Any, **kwargs: Any) -> None:
+    from django.core.cache import cache
+
+    from .models import VOICE_CACHE_KEY
+
+    cache.delete(VOICE_CACHE_KEY)
+
+
+@receiver(product_viewed, dispatch_uid="oscar_llm_product_viewed")
+def on_product_viewed(sender: Any, product: Any, user: Any, request: Any = None, **kwargs: Any) -> None:
+    events.record(request, user, product, "view")
+
+
+@receiver(basket_addition, dispatch_uid="oscar_llm_basket_addition")
+def on_basket_addition(sender: Any, product: Any, user: Any, request: Any = None, **kwargs: Any) -> None:
+    events.record(request, user, product, "basket")
+
+
+@receiver(order_placed, dispatch_uid="oscar_llm_order_placed")
+def on_order_placed(sender: Any, order: Any, user: Any = None, **kwargs: Any) -> None:
+    for line in order.lines.all():
+        events.record(None, user or order.user, line.product, "purchase", weight=float(line.quantity))
+
+
+@receiver(user_search, dispatch_uid="oscar_llm_user_search")
+def on_user_search(sender: Any, query: str, user: Any, request: Any = None, **kwargs: Any) -> None:
+    events.record(request, user, None, "search", query=query)

@@ -1,0 +1,126 @@
+"""The ``OSCAR_LLM`` settings dict, read through one object with defaults.
+
+Modelled on DRF's ``api_settings``: ``llm_settings.GENERATOR`` returns the
+configured value or the default, dotted import strings listed in
+``IMPORT_STRINGS`` are resolved to objects, and the cache is dropped when a
+test (or anything else) changes ``settings.OSCAR_LLM``.
+
+Runtime switches that admins flip (features on/off, auto-publish, brand voice,
+banned words, length limits) are *not* here: they live in the database
+(``oscar_llm.models.FeatureSwitch`` and ``ShopVoice``) so they take effect
+without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+
+def _default_model_dir() -> str:
+    base = Path(getattr(settings, "BASE_DIR", Path.cwd()))
+    return str(base / "var" / "shop_model")
+
+
+DEFAULTS: dict[str, Any] = {
+    # Text generation backend: a dotted path to a class implementing
+    # ``oscar_llm.llm.base.TextGenerator``.
+    "GENERATOR": "oscar_llm.llm.transformers_backend.TransformersGenerator",
+    # Local directory or hub id of a causal LM. ``None`` means the shop model
+    # that ``oscar_llm_train`` writes to ``MODEL_DIR``.
+    "MODEL": None,
+    "MODEL_DIR": None,
+    # Generation settings shared by every backend.
+    "GENERATION": {
+        "max_new_tokens": {"title": 32, "description": 160, "meta_description": 64},
+        "batch_size": 16,
+        "do_sample": False,
+        "temperature": 0.8,
+        "top_p": 0.95,
+        "seed": 1234,
+        # Extra sampled candidates tried when the greedy draft fails its checks.
+        "retry_candidates": 3,
+    },
+    # OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp server), used when
+    # GENERATOR is "oscar_llm.llm.openai_backend.OpenAICompatibleGenerator".
+    "OPENAI": {
+        "base_url": "http://127.0.0.1:8000/v1",
+        "api_key": "",
+        "model": "",
+        "timeout": 60,
+        "max_retries": 3,
+    },
+    # Embeddings: the bundled all-MiniLM-L6-v2 unless a local path is given.
+    "EMBEDDER": "oscar_llm.llm.embeddings.SentenceTransformerEmbedder",
+    "EMBEDDING_MODEL": None,
+    # Bumped whenever a prompt template changes, so old drafts are regenerated.
+    "PROMPT_VERSION": "content-v1",
+    # Customer segments. Each is a label plus the facts it puts first in the
+    # prompt; a customer is assigned by what they browse and buy.
+    "SEGMENTS": {
+        "default": {"label": "Everyone", "focus": []},
+        "value": {"label": "Value seekers", "focus": ["price", "material"]},
+        "premium": {"label": "Premium shoppers", "focus": ["brand", "material"]},
+    },
+    # Jobs (DESIGN.md principle 2).
+    "JOB_MAX_ATTEMPTS": 5,
+    "JOB_LEASE_SECONDS": 600,
+    "JOB_REQUEUE_AFTER_SECONDS": 120,
+    "SWEEP_INTERVAL_SECONDS": 60,
+    "STALE_CONTENT_DAYS": 30,
+    # How long pages cache published copy (publishing clears it at once in the
+    # process that publishes; other processes see it after this many seconds).
+    "CACHE_TIMEOUT": 60,
+    # Customisation hooks (allauth-style adapter).
+    "ADAPTER": "oscar_llm.adapter.DefaultAdapter",
+}
+
+IMPORT_STRINGS = ("GENERATOR", "EMBEDDER", "ADAPTER")
+
+
+class LLMSettings:
+    def __init__(self) -> None:
+        self._cached: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        return getattr(settings, "OSCAR_LLM", {}) or {}
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_") or attr not in DEFAULTS:
+            raise AttributeError(f"Invalid OSCAR_LLM setting: {attr!r}")
+        if attr in self._cached:
+            return self._cached[attr]
+        value = self.user_settings.get(attr, DEFAULTS[attr])
+        if isinstance(DEFAULTS[attr], dict) and isinstance(value, dict) and attr != "SEGMENTS":
+            value = {**DEFAULTS[attr], **value}
+        if attr == "MODEL_DIR" and not value:
+            value = os.environ.get("OSCAR_LLM_MODEL_DIR") or _default_model_dir()
+        if attr in IMPORT_STRINGS and isinstance(value, str):
+            value = import_string(value)
+        self._cached[attr] = value
+        return value
+
+    @property
+    def model_path(self) -> str:
+        """The model the generator loads: ``MODEL`` if set, else the shop model."""
+        return self.MODEL or self.MODEL_DIR
+
+    def reload(self) -> None:
+        self._cached.clear()
+
+
+llm_settings = LLMSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "OSCAR_LLM":
+        llm_settings.reload()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,272 @@
+"""``manage.py oscar_llm_demo_data``: the demo shop a new user explores first.
+
+The command runs twice, once per module, inside a transaction that is rolled back when the
+module ends, so the other test modules never see the demo shop.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+from statistics import mean
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import escape
+from oscar.core.loading import get_model
+
+from oscar_llm.demo import ATTRIBUTE_CODES, GROUPS, build_customers
+from oscar_llm.models import Feature, FeatureSwitch, Interaction, ShopVoice
+
+Basket = get_model("basket", "Basket")
+Category = get_model("catalogue", "Category")
+Order = get_model("order", "Order")
+Product = get_model("catalogue", "Product")
+ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
+ProductCategory = get_model("catalogue", "ProductCategory")
+StockRecord = get_model("partner", "StockRecord")
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMER_EMAIL = re.compile(r"^customer\d{2}@example\.com$")
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "products": Product.objects.count(),
+        "categories": Category.objects.count(),
+        "product_categories": ProductCategory.objects.count(),
+        "attribute_values": ProductAttributeValue.objects.count(),
+        "users": get_user_model().objects.count(),
+        "orders": Order.objects.count(),
+        "order_lines": get_model("order", "Line").objects.count(),
+        "stock_records": StockRecord.objects.count(),
+        "interactions": Interaction.objects.count(),
+        "baskets": Basket.objects.count(),
+        "basket_lines": get_model("basket", "Line").objects.count(),
+        "feature_switches": FeatureSwitch.objects.count(),
+        "shop_voices": ShopVoice.objects.count(),
+    }
+
+
+def _run_command() -> list[str]:
+    out = StringIO()
+    call_command("oscar_llm_demo_data", "--json", stdout=out, stderr=StringIO())
+    return out.getvalue().strip().splitlines()
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo shop, built by two runs of the command; rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        first_output = _run_command()
+        after_first = _counts()
+        second_output = _run_command()
+        after_second = _counts()
+        yield SimpleNamespace(
+            first_output=first_output,
+            second_output=second_output,
+            after_first=after_first,
+            after_second=after_second,
+        )
+        transaction.set_rollback(True)
+    cache.clear()
+
+
+@pytest.fixture
+def demo_products(demo):
+    return list(Product.objects.filter(upc__startswith="AF-").select_related("product_class"))
+
+
+@pytest.fixture
+def demo_customers(demo):
+    return [u for u in get_user_model().objects.order_by("email") if CUSTOMER_EMAIL.match(u.email)]
+
+
+def test_catalogue_has_at_least_300_public_products(demo_products):
+    assert len(demo_products) >= 300
+    assert all(p.is_public and p.is_standalone for p in demo_products)
+    assert len({p.upc for p in demo_products}) == len(demo_products)
+    assert len({p.title for p in demo_products}) == len(demo_products)
+
+
+def test_every_group_of_the_shop_is_stocked(demo):
+    categories = {c.full_name: c for c in Category.objects.all()}
+    for group, path in GROUPS.items():
+        assert path in categories, f"no category {path!r} for {group}"
+        subtree = categories[path].get_descendants_and_self()
+        count = Product.objects.filter(categories__in=subtree).distinct().count()
+        assert count >= 30, f"{group} has only {count} products"
+    for path in (
+        "Women > Clothing > Dresses",
+        "Men > Clothing > Shirts",
+        "Shoes > Women > Heels",
+        "Cosmetics > Perfume",
+    ):
+        assert Product.objects.filter(categories=categories[path]).exists(), path
+
+
+def test_every_product_has_attributes_category_price_and_stock(demo_products):
+    values = defaultdict(dict)
+    for product_id, code, value in ProductAttributeValue.objects.filter(product__in=demo_products).values_list(
+        "product_id", "attribute__code", "value_text"
+    ):
+        values[product_id][code] = value
+    stock = {sr.product_id: sr for sr in StockRecord.objects.select_related("partner")}
+    category_counts = Counter(ProductCategory.objects.values_list("product_id", flat=True))
+
+    for product in demo_products:
+        attrs = values[product.pk]
+        assert set(ATTRIBUTE_CODES) <= set(attrs), product.upc
+        assert all(attrs[code].strip() for code in ATTRIBUTE_CODES), (product.upc, attrs)
+        assert attrs["gender"] in {"Women", "Men", "Unisex"}
+        assert attrs["season"] in {"Spring", "Summer", "Fall", "Winter"}
+        assert attrs["usage"] in {"Casual", "Formal", "Sports", "Party", "Ethnic"}
+        # The title is built from the product's own facts.
+        assert product.title.startswith(f"{attrs['brand']} {attrs['gender']} "), product.title
+        assert attrs["material"] in product.title, product.title
+        assert product.product_class is not None
+        assert category_counts[product.pk] == 1, product.upc
+        record = stock[product.pk]
+        assert record.partner.name == "Alder & Finch Warehouse"
+        assert record.price_currency == "GBP"
+        assert Decimal("1") < record.price < Decimal("1000")
+        assert record.partner_sku
+
+
+def test_some_products_are_sold_out_but_most_are_available(demo_products):
+    records = StockRecord.objects.filter(product__in=demo_products)
+    sold_out = records.filter(num_in_stock=0).count()
+    assert 0.02 * len(demo_products) <= sold_out <= 0.10 * len(demo_products)
+
+
+def test_prices_depend_on_what_is_sold(demo_products):
+    by_class = defaultdict(list)
+    for record in StockRecord.objects.select_related("product__product_class").filter(product__in=demo_products):
+        by_class[record.product.product_class.name].append(record.price)
+    assert set(by_class) == {"Clothing", "Shoes", "Bags", "Accessories", "Cosmetics"}
+    assert mean(by_class["Cosmetics"]) < mean(by_class["Clothing"]) < mean(by_class["Shoes"])
+
+
+def test_descriptions_state_only_the_products_own_facts(demo_products):
+    values = defaultdict(dict)
+    for product_id, code, value in ProductAttributeValue.objects.filter(product__in=demo_products).values_list(
+        "product_id", "attribute__code", "value_text"
+    ):
+        values[product_id][code] = value
+    for product in demo_products:
+        attrs = values[product.pk]
+        sentences = [s for s in re.split(r"(?<=\.)\s+", product.description.strip()) if s]
+        assert 2 <= len(sentences) <= 4, product.description
+        assert attrs["material"].lower() in product.description.lower()
+        # The size is the only number a description may carry.
+        assert not re.search(r"\d", product.description.replace(attrs["size"], "")), product.description
+        assert product.meta_description.count(".") == 1 and product.meta_description.endswith(".")
+        assert not re.search(r"\d", product.meta_description.replace(attrs["size"], "")), product.meta_description
+    # Not one template repeated: the copy reads like people wrote it.
+    assert len({p.description for p in demo_products}) == len(demo_products)
+
+
+def test_running_twice_duplicates_nothing(demo):
+    assert demo.after_first == demo.after_second
+    second = json.loads(demo.second_output[-1])
+    assert set(second["created"].values()) == {0}
+
+
+def test_json_summary_is_the_last_line(demo):
+    summary = json.loads(demo.first_output[-1])
+    assert summary["products"] >= 300
+    assert summary["customers"] == 25
+    assert summary["categories"] == demo.after_first["categories"]
+    assert summary["orders"] == demo.after_first["orders"]
+    assert summary["interactions"] == demo.after_first["interactions"]
+    assert summary["baskets"] >= 1
+    assert summary["staff_email"] == "staff@example.com"
+    assert summary["created"]["products"] == summary["products"]
+    # The human summary sits on the line above.
+    assert demo.first_output[0].startswith("Demo shop ready")
+
+
+def test_customers_have_browsing_baskets_and_orders(demo_customers):
+    assert len(demo_customers) == 25
+    assert demo_customers[0].check_password("demo-password")
+    since = timezone.now() - timedelta(days=61)
+    with_orders = with_baskets = 0
+    for user in demo_customers:
+        assert user.has_usable_password()
+        events = Counter(Interaction.objects.filter(user=user).values_list("event", flat=True))
+        assert events[Interaction.Event.VIEW] >= 10, user.email
+        assert not Interaction.objects.filter(user=user, created_at__lt=since).exists()
+
+        orders = list(Order.objects.filter(user=user).prefetch_related("lines"))
+        assert len(orders) <= 3
+        with_orders += bool(orders)
+        for order in orders:
+            assert order.number.isdigit()
+            assert order.status in {"Pending", "Shipped", "Delivered"}
+            assert since < order.date_placed < timezone.now()
+            assert order.shipping_address.country.iso_3166_1_a2 == "GB"
+            assert order.total_incl_tax == sum(line.line_price_incl_tax for line in order.lines.all())
+            assert 1 <= order.lines.count() <= 3
+        purchased = {line.product_id for order in orders for line in order.lines.all()}
+        bought = set(
+            Interaction.objects.filter(user=user, event=Interaction.Event.PURCHASE).values_list("product_id", flat=True)
+        )
+        assert bought == purchased, user.email
+
+        basket = Basket.open.filter(owner=user).first()
+        if basket is not None:
+            with_baskets += 1
+            assert 1 <= basket.num_lines <= 3
+    assert with_orders >= 15
+    assert 8 <= with_baskets <= 17
+    assert Order.objects.filter(user__in=demo_customers).values("status").distinct().count() == 3
+
+
+def test_customers_browse_their_own_segment(demo_customers):
+    """Each customer mostly browses one gender and one price level, so segments mean something."""
+    profiles = {p.email: p for p in build_customers()}
+    cheap, premium = [], []
+    for user in demo_customers:
+        profile = profiles[user.email]
+        views = Interaction.objects.filter(user=user, event=Interaction.Event.VIEW)
+        genders = Counter(
+            ProductAttributeValue.objects.filter(
+                attribute__code="gender", product__in=views.values("product")
+            ).values_list("value_text", flat=True)
+        )
+        own = genders[profile.gender] + genders["Unisex"]
+        assert own >= 0.7 * sum(genders.values()), (user.email, genders)
+        prices = StockRecord.objects.filter(product__in=views.values("product")).values_list("price", flat=True)
+        (cheap if profile.price_level == "cheap" else premium).append(mean(prices))
+    assert mean(premium) > Decimal("1.3") * mean(cheap)
+
+
+def test_staff_can_open_the_dashboard(demo, client):
+    assert client.login(username="staff@example.com", password="staff-password")
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+
+
+def test_customer_can_log_in_and_sees_their_basket(demo, client):
+    basket = Basket.open.filter(owner__email__regex=CUSTOMER_EMAIL.pattern).order_by("owner__email").first()
+    assert client.login(username=basket.owner.email, password="demo-password")
+    response = client.get("/basket/")
+    assert response.status_code == 200
+    for line in basket.all_lines():
+        assert escape(line.product.get_title()) in response.content.decode()
+
+
+def test_every_feature_is_switched_on(demo):
+    for feature in Feature:
+        assert FeatureSwitch.is_enabled(feature), feature
+    assert ShopVoice.objects.exists()
