@@ -334,7 +334,9 @@ class DemoSummary:
 
 
 def _article(phrase: str) -> str:
-    return "an" if phrase[:1].lower() in "aeiou" else "a"
+    word = phrase.lower()
+    # "a unisex ...": the "u" is said "you".
+    return "an" if word[:1] in "aeiou" and not word.startswith("uni") else "a"
 
 
 def _usage_phrase(ptype: ProductType, usage: str) -> str:
@@ -344,7 +346,7 @@ def _usage_phrase(ptype: ProductType, usage: str) -> str:
 
 
 def _noun_phrase(ptype: ProductType, attrs: dict[str, str]) -> str:
-    """ "navy blue cotton dress", "unisex black canvas backpack", "eau de parfum"."""
+    """The product in running text: "navy blue cotton dress", "unisex black canvas backpack"."""
     words = []
     if attrs["gender"] == "Unisex":
         words.append("unisex")

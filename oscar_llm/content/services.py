@@ -179,7 +179,8 @@ def _store_draft(job, product, facts, ctx, outcome, generator, elapsed_ms) -> Co
 # --- review --------------------------------------------------------------------------------------
 
 
-def _original_text(product: Any, kind: str) -> str:
+def original_text(product: Any, kind: str) -> str:
+    """The product's own (human-written) text for ``kind``."""
     return {
         "title": product.title or "",
         "description": product.description or "",
@@ -208,7 +209,7 @@ def publish(
     final = sanitize_for_kind(text, draft.kind) if edited else draft.text
     if not ContentVersion.objects.filter(**slot).exists():
         ContentVersion.objects.create(
-            **slot, text=_original_text(draft.product, draft.kind), source=ContentVersion.Source.ORIGINAL
+            **slot, text=original_text(draft.product, draft.kind), source=ContentVersion.Source.ORIGINAL
         )
     ContentVersion.objects.filter(**slot, is_current=True).update(is_current=False)
     if source is None:
@@ -287,7 +288,7 @@ def current_copy_table(product_id: int) -> dict[str, str]:
 
 def published_copy(product: Any, kind: str, segment: str = "default", language: str | None = None) -> str:
     """The text a visitor in ``segment`` sees: their variant, else the default, else the original."""
-    original = _original_text(product, kind)
+    original = original_text(product, kind)
     try:
         if not FeatureSwitch.is_enabled(Feature.PRODUCT_COPY):
             return original
@@ -304,8 +305,10 @@ def published_copy(product: Any, kind: str, segment: str = "default", language: 
 
 
 def approve_many(drafts: Iterable[ContentDraft], *, by: Any = None) -> int:
+    """Approve drafts awaiting review; of several for one slot, the first listed wins."""
     count = 0
     for draft in drafts:
+        draft.refresh_from_db(fields=["status"])  # an earlier approval may have superseded it
         if draft.status == ContentDraft.Status.DRAFT:
             publish(draft, by=by)
             count += 1

@@ -77,11 +77,6 @@ def status_banner() -> dict[str, Any]:
     }
 
 
-def original_text(product: Any, kind: str) -> str:
-    """The product's own (human-written) text for ``kind``."""
-    return services._original_text(product, kind)
-
-
 def segment_label(code: str) -> str:
     return (llm_settings.SEGMENTS.get(code) or {}).get("label") or code
 
@@ -103,8 +98,8 @@ def published_for_slot(draft: ContentDraft) -> tuple[str, str]:
                 "source": version.get_source_display(),
                 "segment": segment_label(segment),
             }
-            return version.text or original_text(draft.product, draft.kind), label
-    return original_text(draft.product, draft.kind), _("The product's own text (nothing published yet)")
+            return version.text or services.original_text(draft.product, draft.kind), label
+    return services.original_text(draft.product, draft.kind), _("The product's own text (nothing published yet)")
 
 
 def draft_context(draft: ContentDraft, **bound_forms: Any) -> dict[str, Any]:
@@ -116,7 +111,7 @@ def draft_context(draft: ContentDraft, **bound_forms: Any) -> dict[str, Any]:
         "object": draft,
         "product": draft.product,
         "fact_rows": fact_rows(draft.facts or {}),
-        "original_text": original_text(draft.product, draft.kind),
+        "original_text": services.original_text(draft.product, draft.kind),
         "current_text": current_text,
         "current_label": current_label,
         "diff": word_diff(current_text, draft.text),
@@ -404,7 +399,7 @@ class ProductHistoryView(DetailView):
             ],
             drafts=ContentDraft.objects.filter(product=product).select_related("reviewed_by")[:100],
             originals=[
-                (label, original_text(product, kind))
+                (label, services.original_text(product, kind))
                 for kind, label in ContentVersion._meta.get_field("kind").choices
             ],
         )

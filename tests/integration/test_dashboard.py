@@ -244,7 +244,7 @@ def test_bulk_approve(staff_client, make_product, copy_on):
     failed = make_draft(shirt, "Red Shirt", kind="description", status="rejected", reasons=[{"check": "facts"}])
 
     listing = staff_client.get(url("draft-list")).content.decode()
-    assert 'name="drafts" value="%d"' % one.pk in listing
+    assert f'name="drafts" value="{one.pk}"' in listing
     assert "Red Shirt" not in listing  # the queue opens on drafts awaiting review
 
     response = staff_client.post(

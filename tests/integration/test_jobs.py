@@ -1,0 +1,116 @@
+"""The job table: idempotency, leases, retries with backoff, the sweep."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from oscar_llm import jobs
+from oscar_llm.content.segments import compute_segment, refresh_segments, segment_for_request
+from oscar_llm.handlers import run_claimed
+from oscar_llm.models import CustomerSegment, Interaction, Job
+
+pytestmark = pytest.mark.django_db
+
+
+def make_job(**kw):
+    defaults = {
+        "target_model": "catalogue.product",
+        "target_id": 1,
+        "params": {},
+        "input_hash": "h",
+        "prompt_version": "v",
+        "model_id": "m",
+        "send": False,
+    }
+    defaults.update(kw)
+    return jobs.enqueue(kw.pop("kind", "content.title"), **{k: v for k, v in defaults.items() if k != "kind"})
+
+
+def test_same_input_prompt_and_model_is_the_same_job():
+    first, created = make_job()
+    again, created_again = make_job()
+    assert created and not created_again and first.pk == again.pk
+    _, other_model = make_job(model_id="m2")
+    _, other_prompt = make_job(prompt_version="v2")
+    _, other_input = make_job(input_hash="h2")
+    assert other_model and other_prompt and other_input
+    assert Job.objects.count() == 4
+
+
+def test_a_job_is_claimed_once_and_batches_fill_up():
+    ids = [make_job(input_hash=str(i))[0].pk for i in range(5)]
+    _, claimed = jobs.claim([ids[0]], kind="content.title", extra=2)
+    assert [j.pk for j in claimed] == ids[:3]
+    _, again = jobs.claim(ids[:3], kind="content.title")
+    assert again == []  # already running elsewhere
+    assert all(j.attempts == 1 and j.lease_expires_at for j in claimed)
+
+
+def test_failures_back_off_then_give_up(settings):
+    settings.OSCAR_LLM = {**settings.OSCAR_LLM, "JOB_MAX_ATTEMPTS": 2}
+    job, _ = make_job()
+    _, [claimed] = jobs.claim([job.pk])
+    assert jobs.fail(claimed, "boom") is True
+    job.refresh_from_db()
+    assert job.status == Job.Status.PENDING and job.error == "boom"
+    assert job.next_attempt_at > timezone.now()
+    assert jobs.claim([job.pk])[1] == []  # not before its backoff has passed
+    Job.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    _, [claimed] = jobs.claim([job.pk])
+    assert jobs.fail(claimed, "boom again") is False
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.attempts == 2
+
+
+def test_sweep_requeues_dead_workers_jobs_and_lost_messages():
+    """Celery runs inline here, so a re-sent job runs at once (its product is gone: it is skipped)."""
+    running, _ = make_job(input_hash="a")
+    lost, _ = make_job(input_hash="b")
+    jobs.claim([running.pk])
+    Job.objects.filter(pk=lost.pk).update(queued_at=timezone.now() - timedelta(hours=1))
+    # The message of `lost` never arrived: the sweep sends it again. `running` is within its lease.
+    assert jobs.sweep() == {"reclaimed": 0, "failed": 0, "requeued": 1}
+    lost.refresh_from_db()
+    assert lost.status == Job.Status.DONE and lost.result == {"skipped": "product deleted"}
+    running.refresh_from_db()
+    assert running.status == Job.Status.RUNNING
+    # Its worker died: once the lease has expired the sweep hands it back and it runs again.
+    assert jobs.sweep(now=timezone.now() + timedelta(hours=2)) == {"reclaimed": 1, "failed": 0, "requeued": 1}
+    running.refresh_from_db()
+    assert running.status == Job.Status.DONE and running.attempts == 2
+
+
+def test_unknown_kinds_are_not_run():
+    job, _ = make_job(kind="nothing.known")
+    assert run_claimed("nothing.known", [job.pk]) == 0
+    job.refresh_from_db()
+    assert job.status == Job.Status.PENDING
+
+
+def test_segments_follow_what_customers_browse_and_buy(make_product, customer, django_user_model, rf):
+    cheap = [make_product(price="10.00") for _ in range(3)]
+    dear = [make_product(price="200.00") for _ in range(3)]
+    mid = [make_product(price="50.00") for _ in range(3)]
+    assert compute_segment(customer) == "default"  # no history yet
+    for product in cheap:
+        Interaction.objects.create(user=customer, product=product, event="purchase")
+    assert compute_segment(customer) == "value"
+    big_spender = django_user_model.objects.create_user(username="bob", email="bob@example.com", password="x")
+    for product in dear:
+        Interaction.objects.create(user=big_spender, product=product, event="view")
+    Interaction.objects.create(user=big_spender, product=mid[0], event="view")
+    assert compute_segment(big_spender) == "premium"
+    assert refresh_segments() == 2
+    assert CustomerSegment.objects.get(user=big_spender).segment == "premium"
+
+    request = rf.get("/")
+    request.session = {}
+    request.user = big_spender
+    assert segment_for_request(request) == "premium"
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    assert segment_for_request(request) == "default"
