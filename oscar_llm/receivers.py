@@ -8,8 +8,8 @@ attributes saved after the product row are part of the facts).
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -32,29 +32,25 @@ basket_addition = get_class("basket.signals", "basket_addition")
 order_placed = get_class("order.signals", "order_placed")
 user_search = get_class("search.signals", "user_search")
 
-_pending = threading.local()
 
-
-def _queue_product_plans() -> None:
+def _queue_product_plan(product_id: int) -> None:
     from .jobs import enqueue
 
-    ids = sorted(getattr(_pending, "ids", set()))
-    _pending.ids = set()
-    for product_id in ids:
-        # One "plan" job per product change; the worker reads the facts and writes the
-        # per-kind generation jobs, which are idempotent by input hash.
-        enqueue(
-            "content.plan",
-            target_model="catalogue.product",
-            target_id=product_id,
-            params={},
-            input_hash=str(time.time_ns()),
-            prompt_version="-",
-            model_id="-",
-        )
+    # One "plan" job per product change; the worker reads the facts and writes the
+    # per-kind generation jobs, which are idempotent by input hash.
+    enqueue(
+        "content.plan",
+        target_model="catalogue.product",
+        target_id=product_id,
+        params={},
+        input_hash=str(time.time_ns()),
+        prompt_version="-",
+        model_id="-",
+    )
 
 
 def schedule_product_refresh(product_id: int | None) -> None:
+    """Queue one plan job per product per transaction, after it commits."""
     if not product_id:
         return
     try:
@@ -62,12 +58,14 @@ def schedule_product_refresh(product_id: int | None) -> None:
             return
     except Exception:  # tables not migrated yet (e.g. during migrate)
         return
-    ids = getattr(_pending, "ids", None)
-    if ids is None:
-        ids = _pending.ids = set()
-    if not ids:
-        transaction.on_commit(_queue_product_plans)
-    ids.add(product_id)
+    # Read the connection's own callback list, so a rolled-back transaction (whose
+    # callbacks Django discards) leaves nothing behind that would block later saves.
+    connection = transaction.get_connection()
+    if any(getattr(func, "oscar_llm_product_id", None) == product_id for _, func, _ in connection.run_on_commit):
+        return
+    callback = partial(_queue_product_plan, product_id)
+    callback.oscar_llm_product_id = product_id
+    transaction.on_commit(callback)
 
 
 @receiver(post_save, sender=Product, dispatch_uid="oscar_llm_product_saved")

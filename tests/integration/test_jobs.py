@@ -114,3 +114,31 @@ def test_segments_follow_what_customers_browse_and_buy(make_product, customer, d
 
     request.user = AnonymousUser()
     assert segment_for_request(request) == "default"
+
+
+def test_product_changes_queue_one_plan_per_transaction_and_none_after_rollback(make_product, settings):
+    from django.db import transaction
+
+    from oscar_llm.models import Feature, FeatureSwitch
+
+    FeatureSwitch.objects.update_or_create(feature=Feature.PRODUCT_COPY, defaults={"enabled": True})
+    from django.core.cache import cache
+
+    cache.clear()
+    product = make_product()
+    Job.objects.all().delete()
+    try:
+        with transaction.atomic():
+            product.title = "Changed"
+            product.save()
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        product.title = "Changed again"
+        product.save()
+        product.attr.colour = "Black"
+        product.attr.save()
+        connection = transaction.get_connection()
+        plans = [f for _, f, _ in connection.run_on_commit if getattr(f, "oscar_llm_product_id", None)]
+        assert len(plans) == 1  # one plan for the product, despite several saves, and not blocked by the rollback
