@@ -77,8 +77,14 @@ def generate_checked(
     if retry_candidates is None:
         retry_candidates = int(cfg.get("retry_candidates", DEFAULT_RETRY_CANDIDATES))
 
+    limits_cache: dict[PromptContext, Limits] = {}
+
     def limits(ctx: PromptContext) -> Limits:
-        return limits_for if isinstance(limits_for, Limits) else limits_for(ctx)
+        if isinstance(limits_for, Limits):
+            return limits_for
+        if ctx not in limits_cache:
+            limits_cache[ctx] = limits_for(ctx)
+        return limits_cache[ctx]
 
     requests = [build_request(facts, ctx, budgets.get(ctx.kind, 64)) for facts, ctx in items]
     outcomes: list[Outcome | None] = [None] * len(items)

@@ -152,7 +152,7 @@ def pairs_from_database(kinds: Sequence[str] = KINDS, queryset: Any = None, **kw
 
     if queryset is None:
         Product = get_model("catalogue", "Product")
-        queryset = Product.objects.exclude(structure="parent")
+        queryset = Product.objects.exclude(structure="parent").order_by("pk")
     facts_list = []
     for product in queryset.iterator(chunk_size=500):
         facts = product_facts(product)

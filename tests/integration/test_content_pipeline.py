@@ -211,6 +211,9 @@ c = Client()
 r1 = c.get(sys.argv[1])
 r2 = c.get("/api/llm/schema/")
 assert "Northwind Navy Blue Cotton Dress for Women" in r1.content.decode()
+# Queueing work (dashboard, API) needs the model id, but not the model.
+from oscar_llm.llm.registry import configured_model_id
+configured_model_id()
 print(json.dumps({"status": [r1.status_code, r2.status_code],
                   "heavy": sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers",
                                   "sentence_transformers", "tokenizers"))}))

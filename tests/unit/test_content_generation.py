@@ -43,7 +43,11 @@ class ScriptedGenerator:
 def run(gen, retry_candidates=3):
     ctx = PromptContext(kind="title", max_length=90)
     return generate_checked(
-        gen, [(f, ctx) for f in ITEMS], VOCAB, lambda c: Limits(max_length=c.max_length), retry_candidates=retry_candidates
+        gen,
+        [(f, ctx) for f in ITEMS],
+        VOCAB,
+        lambda c: Limits(max_length=c.max_length),
+        retry_candidates=retry_candidates,
     )
 
 

@@ -9,6 +9,7 @@ arguments added in ``add_<what>_arguments``.
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any
 
@@ -20,7 +21,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(dest="what", required=True)
-        self.add_content_arguments(subparsers.add_parser("content", help="Product titles for catalogue rows."))
+        self.add_content_arguments(self.add_subcommand(subparsers, "content", "Product titles for catalogue rows."))
+
+    def add_subcommand(self, subparsers: Any, name: str, help: str) -> CommandParser:
+        sub = subparsers.add_parser(name, help=help)
+        # Accept -v after the subcommand too (argparse only knows it before).
+        sub.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=argparse.SUPPRESS)
+        return sub
 
     # -- content --------------------------------------------------------------------------------
 

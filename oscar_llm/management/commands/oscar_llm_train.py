@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--size", default="small", help="Model size when training from scratch: tiny, small, medium."
         )
-        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--batch-size", type=int, default=16)
         parser.add_argument("--json", action="store_true", help="Print a JSON summary as the last line.")
 
     def handle(self, *args: Any, **options: Any) -> None:
