@@ -42,9 +42,9 @@ def _content_bulk(job_list: list[Job]) -> None:
 
 # kind prefix -> (handler, batch size)
 HANDLERS: dict[str, tuple[Callable[[list[Job]], Any], int]] = {
-    "content.title": (_content, 32),
-    "content.description": (_content, 16),
-    "content.meta_description": (_content, 16),
+    "content.title": (_content, 128),
+    "content.description": (_content, 64),
+    "content.meta_description": (_content, 64),
     "content.plan": (_content_plan, 50),
     "content.bulk": (_content_bulk, 1),
 }

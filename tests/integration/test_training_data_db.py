@@ -32,4 +32,7 @@ def test_pairs_from_the_shop_products(make_product):
     assert prompts[0].startswith("[title|en|default] brand=Northwind; gender=Women; colour=Navy Blue;")
     assert "price=45.00 GBP" in prompts[0]
     assert "Black Cotton Dress" not in " ".join(c for _, c in data.pairs)
-    assert (prompts[2].split("]")[0], data.pairs[2][1]) == ("[meta_description|en|default", " " + dress.meta_description)
+    assert (prompts[2].split("]")[0], data.pairs[2][1]) == (
+        "[meta_description|en|default",
+        " " + dress.meta_description,
+    )
