@@ -31,6 +31,19 @@ def _segment(context: Any) -> str:
     return cached
 
 
+def _language() -> str | None:
+    """The active language when the shop writes copy in it, else None (the shop's main language)."""
+    from django.utils import translation
+
+    from ..models import ShopVoice
+
+    active = (translation.get_language() or "").split("-")[0]
+    try:
+        return active if active in ShopVoice.current().language_list else None
+    except Exception:
+        return None
+
+
 @register.simple_tag(takes_context=True)
 def llm_copy(context: Any, product: Any, kind: str) -> str | SafeString:
     """The published copy of ``kind`` for the visitor's segment, or the product's own text.
@@ -39,7 +52,7 @@ def llm_copy(context: Any, product: Any, kind: str) -> str | SafeString:
     original is the shop's own (Oscar renders it with ``|safe`` too), so both
     are passed through the allow-list once more before being marked safe.
     """
-    text = published_copy(product, kind, _segment(context))
+    text = published_copy(product, kind, _segment(context), _language())
     if kind == "description":
         return mark_safe(sanitize_for_kind(text, "description"))  # noqa: S308 - allow-listed by nh3
     return text

@@ -28,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("OSCAR_LLM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def _drop_connections(app) -> None:
+    """Forget pooled broker connections and producers, so the next message uses the new broker_url."""
+    app.close()
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def redis_broker():
     """Point this process's Celery app at a clean Redis database."""
@@ -39,12 +45,12 @@ def redis_broker():
     client.ping()  # a clear failure when Redis is not running
     client.flushdb()
     previous = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
-    app.close()
+    _drop_connections(app)
     app.conf.broker_url = REDIS_URL
     app.conf.broker_transport_options = {"visibility_timeout": 3600}
     app.conf.task_always_eager = False
     yield client
-    app.close()
+    _drop_connections(app)
     app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = previous
     client.flushdb()
 
