@@ -5,6 +5,7 @@ SQLite and an embedded (filesystem) Celery broker by default; set
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -126,8 +127,17 @@ AUTHENTICATION_BACKENDS = (
     "django.contrib.auth.backends.ModelBackend",
 )
 
-HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
-HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
+# Oscar's catalogue browsing and search go through haystack; Whoosh is a pure-Python index
+# on disk (the simple backend cannot browse). The test run keeps its own index.
+_SEARCH_INDEX = "test_whoosh_index" if "pytest" in sys.modules else "whoosh_index"
+HAYSTACK_CONNECTIONS = {
+    "default": {
+        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "PATH": os.environ.get("OSCAR_LLM_SEARCH_INDEX", str(VAR_DIR / _SEARCH_INDEX)),
+        "INCLUDE_SPELLING": True,
+    }
+}
+HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.RealtimeSignalProcessor"
 
 CACHES = {
     "default": {
@@ -215,6 +225,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        "polling_interval": 0.2,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

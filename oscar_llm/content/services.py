@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 KINDS = [k.value for k in ContentKind]
 JOB_PREFIX = "content."
 PRODUCT_TARGET = "catalogue.product"
+BULK_MESSAGE_SIZE = 64
 
 
 # --- context -------------------------------------------------------------------------------------
@@ -70,12 +71,14 @@ def request_generation(
     segments: Iterable[str] | None = None,
     languages: Iterable[str] | None = None,
     force: bool = False,
+    send: bool = True,
 ) -> list[Job]:
     """Create (or find) the jobs that write copy for ``product``; returns the new ones.
 
     Idempotent: the job key is the hash of the prompt's inputs, the prompt version
     and the model, so asking twice for unchanged facts creates nothing. ``force``
-    (the dashboard's "regenerate") adds a nonce so a fresh draft is written.
+    (the dashboard's "regenerate") adds a nonce so a fresh draft is written. The new
+    jobs share one Celery message (``send=False`` leaves sending to the caller).
     """
     voice = ShopVoice.current()
     facts = product_facts(product)
@@ -95,9 +98,12 @@ def request_generation(
                     input_hash=input_hash,
                     prompt_version=PROMPT_VERSION,
                     model_id=model_id,
+                    send=False,
                 )
                 if created:
                     created_jobs.append(job)
+    if send:
+        jobs.nudge(j.pk for j in created_jobs)
     return created_jobs
 
 
@@ -105,10 +111,15 @@ def request_bulk(products: Iterable[Any] | None = None, **kwargs: Any) -> int:
     """Queue copy for many products (feature switched on, dashboard bulk action, schedule)."""
     Product = get_model("catalogue", "Product")
     products = products if products is not None else Product.objects.filter(is_public=True).order_by("pk")
-    count = 0
+    created: list[Job] = []
     for product in products.iterator() if hasattr(products, "iterator") else products:
-        count += len(request_generation(product, **kwargs))
-    return count
+        created += request_generation(product, send=False, **kwargs)
+    # One message per batch of one kind, not one per job: a worker claims a whole batch anyway.
+    for kind in sorted({j.kind for j in created}):
+        ids = [j.pk for j in created if j.kind == kind]
+        for start in range(0, len(ids), BULK_MESSAGE_SIZE):
+            jobs.nudge(ids[start : start + BULK_MESSAGE_SIZE])
+    return len(created)
 
 
 # --- running -------------------------------------------------------------------------------------
