@@ -14,6 +14,7 @@ def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
     # Benchmarks write their own rows: keep them out of the demo shop's database.
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
+    os.environ.setdefault("OSCAR_LLM_SEARCH_INDEX", str(ROOT / "var" / "bench_whoosh_index"))
     os.environ.setdefault("DJANGO_DEBUG", "0")
     os.environ["CELERY_BROKER_URL"] = "memory://"  # jobs the bench creates are not for the demo worker
     import django
