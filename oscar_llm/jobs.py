@@ -115,9 +115,13 @@ def claim(job_ids: Iterable[int], *, kind: str | None = None, extra: int = 0) ->
     return token, list(Job.objects.filter(claimed_by=token, status=Job.Status.RUNNING).order_by("pk"))
 
 
-def complete(job: Job, result: dict[str, Any] | None = None) -> None:
-    Job.objects.filter(pk=job.pk, claimed_by=job.claimed_by).update(
-        status=Job.Status.DONE, result=result or {}, error="", finished_at=timezone.now(), lease_expires_at=None
+def complete(job: Job, result: dict[str, Any] | None = None) -> bool:
+    """Mark a claimed job done. False when it is no longer ours (the lease ran out and the sweep
+    handed it to another worker): the caller must then drop its result."""
+    return bool(
+        Job.objects.filter(pk=job.pk, claimed_by=job.claimed_by, status=Job.Status.RUNNING).update(
+            status=Job.Status.DONE, result=result or {}, error="", finished_at=timezone.now(), lease_expires_at=None
+        )
     )
 
 

@@ -128,7 +128,8 @@ AUTHENTICATION_BACKENDS = (
 )
 
 # Oscar's catalogue browsing and search go through haystack; Whoosh is a pure-Python index
-# on disk (the simple backend cannot browse). The test run keeps its own index.
+# on disk (the simple backend cannot browse). The test run keeps its own index. The index is
+# refreshed by `manage.py update_index` (bin/demo) and a Celery beat task, not on every save.
 _SEARCH_INDEX = "test_whoosh_index" if "pytest" in sys.modules else "whoosh_index"
 HAYSTACK_CONNECTIONS = {
     "default": {
@@ -137,7 +138,7 @@ HAYSTACK_CONNECTIONS = {
         "INCLUDE_SPELLING": True,
     }
 }
-HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.RealtimeSignalProcessor"
+HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 
 CACHES = {
     "default": {
@@ -239,6 +240,7 @@ CELERY_BEAT_SCHEDULE = {
     "oscar-llm-sweep": {"task": "oscar_llm.tasks.sweep_jobs", "schedule": 60.0},
     "oscar-llm-stale-content": {"task": "oscar_llm.tasks.refresh_stale_content", "schedule": 3600.0},
     "oscar-llm-segments": {"task": "oscar_llm.tasks.refresh_segments", "schedule": 600.0},
+    "shop-search-index": {"task": "shop.celery.update_search_index", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -142,3 +142,21 @@ def test_product_changes_queue_one_plan_per_transaction_and_none_after_rollback(
         connection = transaction.get_connection()
         plans = [f for _, f, _ in connection.run_on_commit if getattr(f, "oscar_llm_product_id", None)]
         assert len(plans) == 1  # one plan for the product, despite several saves, and not blocked by the rollback
+
+
+def test_a_worker_whose_lease_was_taken_over_drops_its_result(make_product, tiny_model):
+    from oscar_llm.content import services
+    from oscar_llm.models import ContentDraft, Feature, FeatureSwitch
+
+    FeatureSwitch.objects.update_or_create(feature=Feature.PRODUCT_COPY, defaults={"enabled": False})
+    product = make_product()
+    [job] = services.request_generation(product, kinds=["title"], segments=["default"], send=False)
+    _, [slow] = jobs.claim([job.pk])  # a slow worker
+    # Its lease ran out and the sweep handed the job back (what sweep() does, without re-sending it here).
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.PENDING, claimed_by="", lease_expires_at=None)
+    _, [fast] = jobs.claim([job.pk])  # another worker takes it
+    services.run_generation_jobs([fast])
+    services.run_generation_jobs([slow])  # the slow worker finishes late
+    assert ContentDraft.objects.filter(job=job).count() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.result["draft_id"]
