@@ -158,10 +158,11 @@ def run_generation_jobs(job_list: list[Job], generator: Any = None) -> list[Cont
     auto = FeatureSwitch.auto_publishes(Feature.PRODUCT_COPY)
     for job, (facts, ctx), outcome in zip(live_jobs, items, outcomes, strict=True):
         with transaction.atomic():
-            if not jobs.complete(job, {"accepted": outcome.accepted}):
-                continue  # our lease ran out and another worker owns the job now: its draft wins
             draft = _store_draft(job, products[job.target_id], facts, ctx, outcome, generator, elapsed_ms)
-            Job.objects.filter(pk=job.pk).update(result={"draft_id": draft.pk, "accepted": outcome.accepted})
+            if not jobs.complete(job, {"draft_id": draft.pk, "accepted": outcome.accepted}):
+                # Our lease ran out and another worker owns the job now: its draft wins.
+                transaction.set_rollback(True)
+                continue
             if auto and draft.status == ContentDraft.Status.DRAFT:
                 publish(draft, by=None, source=ContentVersion.Source.AUTO)
         drafts.append(draft)
