@@ -16,32 +16,36 @@ register = template.Library()
 logger = logging.getLogger(__name__)
 
 
-def _segment(context: Any) -> str:
-    request = context.get("request")
-    if request is None:
-        return DEFAULT_SEGMENT
-    cached = getattr(request, "_oscar_llm_segment", None)
-    if cached is None:
-        try:
-            cached = segment_for_request(request)
-        except Exception:
-            logger.exception("Could not read the visitor's segment")
-            cached = DEFAULT_SEGMENT
-        request._oscar_llm_segment = cached
-    return cached
-
-
-def _language() -> str | None:
-    """The active language when the shop writes copy in it, else None (the shop's main language)."""
+def _visitor_language() -> str | None:
+    """The active language when the shop writes copy in it, else its main language."""
     from django.utils import translation
 
     from ..models import ShopVoice
 
+    languages = ShopVoice.current().language_list
     active = (translation.get_language() or "").split("-")[0]
-    try:
-        return active if active in ShopVoice.current().language_list else None
-    except Exception:
-        return None
+    return active if active in languages else languages[0]
+
+
+def _visitor(context: Any) -> tuple[str, str | None]:
+    """(segment, language) of this visitor, worked out once per request (a page has many tags)."""
+    request = context.get("request")
+    cached = getattr(request, "_oscar_llm_visitor", None) if request is not None else None
+    if cached is None:
+        segment, language = DEFAULT_SEGMENT, None
+        try:
+            if request is not None:
+                segment = segment_for_request(request)
+        except Exception:
+            logger.exception("Could not read the visitor's segment")
+        try:
+            language = _visitor_language()
+        except Exception:
+            logger.exception("Could not read the shop's languages")
+        cached = (segment, language)
+        if request is not None:
+            request._oscar_llm_visitor = cached
+    return cached
 
 
 @register.simple_tag(takes_context=True)
@@ -52,7 +56,8 @@ def llm_copy(context: Any, product: Any, kind: str) -> str | SafeString:
     original is the shop's own (Oscar renders it with ``|safe`` too), so both
     are passed through the allow-list once more before being marked safe.
     """
-    text = published_copy(product, kind, _segment(context), _language())
+    segment, language = _visitor(context)
+    text = published_copy(product, kind, segment, language)
     if kind == "description":
         return mark_safe(sanitize_for_kind(text, "description"))  # noqa: S308 - allow-listed by nh3
     return text
