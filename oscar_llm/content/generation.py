@@ -13,11 +13,8 @@ from typing import Any
 from ..guardrails.checks import Limits, check_text
 from ..guardrails.vocabulary import Vocabulary
 from ..llm.base import GenerationOptions, TextGenerator
+from ..settings import DEFAULTS
 from .prompts import PromptContext, build_request
-
-# Used when Django settings are not configured (scripts, the benchmark).
-DEFAULT_MAX_NEW_TOKENS = {"title": 32, "description": 160, "meta_description": 64}
-DEFAULT_RETRY_CANDIDATES = 3
 
 
 @dataclass
@@ -35,19 +32,19 @@ def _generation_settings() -> dict[str, Any]:
         from ..settings import llm_settings
 
         return dict(llm_settings.GENERATION)
-    except Exception:  # settings not configured: plain defaults
-        return {"max_new_tokens": DEFAULT_MAX_NEW_TOKENS, "retry_candidates": DEFAULT_RETRY_CANDIDATES}
+    except Exception:  # Django settings not configured (scripts): the plugin's defaults
+        return dict(DEFAULTS["GENERATION"])
 
 
 def default_options() -> GenerationOptions:
     """Greedy generation options from ``OSCAR_LLM["GENERATION"]``."""
     cfg = _generation_settings()
     return GenerationOptions(
-        do_sample=bool(cfg.get("do_sample", False)),
-        temperature=float(cfg.get("temperature", 0.8)),
-        top_p=float(cfg.get("top_p", 0.95)),
-        seed=cfg.get("seed", 1234),
-        batch_size=int(cfg.get("batch_size", 16)),
+        do_sample=bool(cfg["do_sample"]),
+        temperature=float(cfg["temperature"]),
+        top_p=float(cfg["top_p"]),
+        seed=cfg["seed"],
+        batch_size=int(cfg["batch_size"]),
     )
 
 
@@ -73,9 +70,10 @@ def generate_checked(
         return []
     cfg = _generation_settings()
     options = options or default_options()
-    budgets = {**DEFAULT_MAX_NEW_TOKENS, **(cfg.get("max_new_tokens") or {}), **(max_new_tokens or {})}
+    # A user's GENERATION["max_new_tokens"] may name only some kinds; the others keep their default.
+    budgets = {**DEFAULTS["GENERATION"]["max_new_tokens"], **cfg["max_new_tokens"], **(max_new_tokens or {})}
     if retry_candidates is None:
-        retry_candidates = int(cfg.get("retry_candidates", DEFAULT_RETRY_CANDIDATES))
+        retry_candidates = int(cfg["retry_candidates"])
 
     limits_cache: dict[PromptContext, Limits] = {}
 
