@@ -118,7 +118,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Worker and web process share the file; wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
     # A file (not :memory:) so a real Celery worker in the tests sees the test data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+    # OSCAR_LLM_TEST_DB lets two test runs share a checkout without sharing a database.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OSCAR_LLM_TEST_DB", str(VAR_DIR / "test_db.sqlite3"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
