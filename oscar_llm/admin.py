@@ -1,6 +1,22 @@
 from django.contrib import admin
 
-from .models import ContentDraft, ContentVersion, CustomerSegment, FeatureSwitch, Interaction, Job, ShopVoice
+from .models import (
+    ContentDraft,
+    ContentVersion,
+    CustomerSegment,
+    FeatureSwitch,
+    Interaction,
+    Job,
+    KnowledgeArticle,
+    Message,
+    RecommendationBlock,
+    RecommendationList,
+    RecommendationRule,
+    RecommendationStat,
+    ReplyDraft,
+    ShopVoice,
+    Ticket,
+)
 
 
 @admin.register(FeatureSwitch)
@@ -54,3 +70,88 @@ class InteractionAdmin(admin.ModelAdmin):
     list_display = ("event", "product", "user", "session_key", "weight", "created_at")
     list_filter = ("event",)
     raw_id_fields = ("product", "user")
+
+
+@admin.register(RecommendationBlock)
+class RecommendationBlockAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "enabled", "size", "updated_at")
+    list_editable = ("title", "enabled", "size")
+    list_display_links = ("code",)
+
+    def has_add_permission(self, request):
+        # One row per block the storefront knows; they are created on first use.
+        return False
+
+    def get_queryset(self, request):
+        RecommendationBlock.ensure_rows()
+        return super().get_queryset(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RecommendationStat)
+class RecommendationStatAdmin(admin.ModelAdmin):
+    list_display = ("day", "block", "impressions", "clicks", "basket_additions")
+    list_filter = ("block",)
+    date_hierarchy = "day"
+
+
+@admin.register(RecommendationRule)
+class RecommendationRuleAdmin(admin.ModelAdmin):
+    """Pin, boost or exclude products and include/exclude categories, per block or for every block."""
+
+    list_display = ("action", "block", "product", "category", "boost", "position", "active", "created_at")
+    list_filter = ("action", "block", "active")
+    list_editable = ("active",)
+    raw_id_fields = ("product", "category")
+    search_fields = ("product__title", "product__upc", "category__name")
+
+
+@admin.register(RecommendationList)
+class RecommendationListAdmin(admin.ModelAdmin):
+    """Read-only view of what the workers precomputed (useful to answer "why was this shown?")."""
+
+    list_display = ("kind", "key", "engine_version", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("key",)
+    readonly_fields = ("kind", "key", "items", "engine_version", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+# --- support desk ---------------------------------------------------------------------------------
+
+
+class SupportMessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ("kind", "author", "body", "created_at")
+    raw_id_fields = ("author",)
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ("id", "subject", "customer", "status", "priority", "intent", "intent_confidence", "created_at")
+    list_filter = ("status", "priority", "intent")
+    search_fields = ("subject", "customer__email", "messages__body")
+    raw_id_fields = ("customer", "assignee", "orders", "products")
+    inlines = [SupportMessageInline]
+
+
+@admin.register(ReplyDraft)
+class ReplyDraftAdmin(admin.ModelAdmin):
+    list_display = ("id", "ticket", "status", "needs_human", "confidence", "model_id", "created_at", "decided_by")
+    list_filter = ("status", "needs_human", "prompt_version")
+    search_fields = ("text", "final_text", "ticket__subject")
+    raw_id_fields = ("ticket", "message", "job", "sent_message", "decided_by")
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "tags", "active", "updated_at")
+    list_filter = ("active",)
+    search_fields = ("title", "body", "tags")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("vector_model", "text_hash")
