@@ -645,6 +645,7 @@ class DemoShopBuilder:
         self.ensure_staff_user()
         self.ensure_customers()
         self.switch_features_on()
+        self.ensure_support()
         summary = self.summary()
         summary.seconds = (timezone.now() - started).total_seconds()
         return summary
@@ -953,6 +954,13 @@ class DemoShopBuilder:
         ShopVoice.objects.get_or_create(pk=1)
         # FeatureSwitch.states() caches for a few seconds; drop it so this process sees the change.
         cache.delete(FEATURE_CACHE_KEY)
+
+    def ensure_support(self) -> None:
+        """The shop's policy articles and a few tickets about demo customers' real orders."""
+        from oscar_llm.support.demo import ensure_support_demo
+
+        for key, count in ensure_support_demo([p.email for p in self.profiles]).items():
+            self.created[key] = self.created.get(key, 0) + count
 
     # Summary
 

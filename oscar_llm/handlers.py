@@ -9,6 +9,7 @@ from typing import Any
 from . import jobs
 from .llm.base import ModelUnavailable
 from .models import Job
+from .recommendations import workers as rec_workers
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,18 @@ def _content_bulk(job_list: list[Job]) -> None:
         jobs.complete(job, {"queued": count})
 
 
+def _support_draft(job_list: list[Job]) -> None:
+    from .support.services import run_draft_jobs
+
+    run_draft_jobs(job_list)
+
+
+def _support_embed(job_list: list[Job]) -> None:
+    from .support.services import run_embedding_jobs
+
+    run_embedding_jobs(job_list)
+
+
 # kind prefix -> (handler, batch size)
 HANDLERS: dict[str, tuple[Callable[[list[Job]], Any], int]] = {
     "content.title": (_content, 128),
@@ -47,6 +60,12 @@ HANDLERS: dict[str, tuple[Callable[[list[Job]], Any], int]] = {
     "content.meta_description": (_content, 64),
     "content.plan": (_content_plan, 50),
     "content.bulk": (_content_bulk, 1),
+    "support.draft": (_support_draft, 16),
+    "support.embed_article": (_support_embed, 32),
+    "recs.vectors": (rec_workers.run_vectors, 256),
+    "recs.fit": (rec_workers.run_fit, 1),
+    "recs.profile": (rec_workers.run_profiles, 100),
+    "recs.product": (rec_workers.run_products, 50),
 }
 
 

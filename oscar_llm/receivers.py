@@ -12,6 +12,7 @@ import time
 from functools import partial
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -134,3 +135,62 @@ def on_order_placed(sender: Any, order: Any, user: Any = None, **kwargs: Any) ->
 @receiver(user_search, dispatch_uid="oscar_llm_user_search")
 def on_user_search(sender: Any, query: str, user: Any, request: Any = None, **kwargs: Any) -> None:
     events.record(request, user, None, "search", query=query)
+
+
+@receiver(post_save, sender="oscar_llm.KnowledgeArticle", dispatch_uid="oscar_llm_article_saved")
+def knowledge_article_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """An article changed (admin, dashboard, demo data): refresh its embedding through a job."""
+    if raw or instance.vector_is_fresh:
+        return
+    from .support.services import request_article_embedding
+
+    transaction.on_commit(partial(request_article_embedding, instance))
+
+
+# --- recommendations ------------------------------------------------------------------------------
+
+
+def _recommendations_on() -> bool:
+    try:
+        return FeatureSwitch.is_enabled(Feature.RECOMMENDATIONS)
+    except Exception:  # tables not migrated yet
+        return False
+
+
+@receiver(post_save, sender=Product, dispatch_uid="oscar_llm_rec_product_saved")
+@receiver(post_save, sender=ProductAttributeValue, dispatch_uid="oscar_llm_rec_attribute_saved")
+@receiver(post_save, sender=ProductCategory, dispatch_uid="oscar_llm_rec_category_saved")
+def product_text_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """The facts a product's vector is made from may have changed: recompute it in a worker."""
+    if raw or not _recommendations_on():
+        return
+    from .recommendations.history import schedule_vector_refresh
+
+    schedule_vector_refresh(instance.pk if sender is Product else getattr(instance, "product_id", None))
+
+
+@receiver(post_save, sender=FeatureSwitch, dispatch_uid="oscar_llm_rec_switched")
+def recommendations_switched(sender: Any, instance: FeatureSwitch, **kwargs: Any) -> None:
+    if instance.feature == Feature.RECOMMENDATIONS and instance.enabled:
+        from .recommendations.history import schedule_fit
+
+        # Vectors for every product, the fit and every list, in a worker.
+        transaction.on_commit(lambda: schedule_fit("switched-on", bucket_seconds=60))
+
+
+@receiver(user_logged_in, dispatch_uid="oscar_llm_rec_login")
+def merge_visitor_history(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Django cycled the session key but kept its data: the visitor id there is the anonymous history."""
+    try:
+        from .recommendations.history import merge_visitor_into_user
+        from .recommendations.services import visitor_key
+
+        visitor = visitor_key(request)
+        if visitor:
+            merge_visitor_into_user(visitor, user)
+            from .tasks import merge_visitor_events
+
+            # Events of this visitor still in the broker land after this merge; merge them again then.
+            merge_visitor_events.apply_async((visitor, user.pk), countdown=10)
+    except Exception:
+        logger.exception("Could not merge the visitor's history into user %s", getattr(user, "pk", None))

@@ -77,8 +77,46 @@ DEFAULTS: dict[str, Any] = {
     # How long pages cache published copy (publishing clears it at once in the
     # process that publishes; other processes see it after this many seconds).
     "CACHE_TIMEOUT": 60,
+    # Recommendations (issue 3). Event weights multiply Interaction.weight when the engine fits.
+    "RECOMMENDATIONS": {
+        "EVENT_RETENTION_DAYS": 365,
+        # Page-view events go to a worker as one broker message instead of a database write.
+        "ASYNC_EVENTS": True,
+        # Where workers save the fitted engine (never served by the web server).
+        "ENGINE_DIR": None,
+        "EXCLUDE_PURCHASED": True,
+        # How many items each precomputed list keeps (rules and limits cut it at read time).
+        "LIST_SIZE": 40,
+        # Product neighbour lists are precomputed at fit time up to this many products (most
+        # interacted first); the rest are computed by a job the first time a page asks. With
+        # 100,000 products a pair of lists costs ~0.15 s of a worker (bench_recommendations.py).
+        "PRECOMPUTE_PRODUCTS": 2000,
+        # Customer/visitor lists precomputed at fit time: those active in this many days.
+        "ACTIVE_DAYS": 30,
+        # Events of one customer within this many seconds refresh their list once.
+        "REFRESH_DEBOUNCE_SECONDS": 2,
+        "HISTORY_LENGTH": 50,
+        "CACHE_TIMEOUT": 300,
+        "DIVERSITY": None,
+        "EXPLORATION": None,
+        "ENGINE_CONFIG": None,
+    },
     # Customisation hooks (allauth-style adapter).
     "ADAPTER": "oscar_llm.adapter.DefaultAdapter",
+    # Support desk drafting (oscar_llm.support).
+    "SUPPORT": {
+        # The shop's own intents on top of Bitext's 27: {"gift_wrapping": ["can you gift wrap it", ...]}.
+        "EXTRA_INTENTS": {},
+        # Where the fitted triage lives (default: "<MODEL_DIR>.triage", next to the shop model).
+        "TRIAGE_DIR": None,
+        "ARTICLES_K": 3,
+        # Below this, a ticket is marked "needs a human" even when every check passed.
+        "MIN_CONFIDENCE": 0.6,
+        "MAX_NEW_TOKENS": 200,
+        "RETRY_CANDIDATES": 2,
+        # Used for {{Company Name}} when the contact article has no "Shop:" line.
+        "SHOP_NAME": "",
+    },
 }
 
 IMPORT_STRINGS = ("GENERATOR", "EMBEDDER", "ADAPTER")

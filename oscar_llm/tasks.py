@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import jobs
 from .models import Job
@@ -45,3 +46,48 @@ def refresh_segments() -> int:
     from .content.segments import refresh_segments as refresh
 
     return refresh()
+
+
+@shared_task(ignore_result=True)
+def refit_recommendations() -> int:
+    """Periodic (beat, hourly): queue a fit of the recommendation engine and every list."""
+    from .models import Feature, FeatureSwitch
+    from .recommendations.history import schedule_fit
+
+    if not FeatureSwitch.is_enabled(Feature.RECOMMENDATIONS):
+        return 0
+    return schedule_fit("periodic").pk
+
+
+@shared_task(ignore_result=True)
+def purge_old_interactions() -> int:
+    """Periodic (beat, daily): the event retention setting."""
+    from .recommendations.history import purge_old_events
+
+    return purge_old_events()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    # A busy database (SQLite's write lock, a failover) must not lose events: try again shortly.
+    autoretry_for=(OperationalError,),
+    retry_backoff=1,
+    max_retries=8,
+)
+def record_interactions(rows: list[dict]) -> int:
+    """Storefront events, written by a worker so page views never wait for the database."""
+    from .events import save
+
+    return save(rows)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def merge_visitor_events(visitor: str, user_id: int) -> int:
+    """After a login: catch the visitor's events that were still queued when the account took over."""
+    from django.contrib.auth import get_user_model
+
+    from .recommendations.history import merge_visitor_into_user
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return merge_visitor_into_user(visitor, user) if user else 0

@@ -183,6 +183,10 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
         "children": [
             {"label": "Product copy review", "url_name": "oscar_llm_dashboard:draft-list"},
             {"label": "Jobs", "url_name": "oscar_llm_dashboard:job-list"},
+            {"label": "Support tickets", "url_name": "oscar_llm_dashboard:support-queue"},
+            {"label": "Knowledge base", "url_name": "oscar_llm_dashboard:support-article-list"},
+            {"label": "Support figures", "url_name": "oscar_llm_dashboard:support-figures"},
+            {"label": "Recommendation blocks", "url_name": "oscar_llm_dashboard:recommendation-stats"},
         ],
     }
 ]
@@ -241,7 +245,13 @@ CELERY_BEAT_SCHEDULE = {
     "oscar-llm-sweep": {"task": "oscar_llm.tasks.sweep_jobs", "schedule": 60.0},
     "oscar-llm-stale-content": {"task": "oscar_llm.tasks.refresh_stale_content", "schedule": 3600.0},
     "oscar-llm-segments": {"task": "oscar_llm.tasks.refresh_segments", "schedule": 600.0},
+    "oscar-llm-rec-stats": {
+        "task": "oscar_llm.recommendations.tracking.flush_recommendation_stats",
+        "schedule": 60.0,
+    },
     "shop-search-index": {"task": "shop.celery.update_search_index", "schedule": 300.0},
+    "oscar-llm-recommendations-fit": {"task": "oscar_llm.tasks.refit_recommendations", "schedule": 3600.0},
+    "oscar-llm-purge-interactions": {"task": "oscar_llm.tasks.purge_old_interactions", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

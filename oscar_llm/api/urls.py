@@ -2,17 +2,26 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import recommendations, support, views
 
 app_name = "oscar_llm_api"
 
 router = SimpleRouter()
 router.register("drafts", views.DraftViewSet, basename="draft")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("support/tickets", support.CustomerTicketViewSet, basename="support-ticket")
+router.register("support/drafts", support.SupportDraftViewSet, basename="support-draft")
 
 urlpatterns = [
     path("products/<int:pk>/copy/", views.PublishedCopyView.as_view(), name="product-copy"),
     path("generate/", views.GenerateView.as_view(), name="generate"),
+    path(
+        "recommendations/products/<int:pk>/",
+        recommendations.ProductRecommendationsView.as_view(),
+        name="recommendations-product",
+    ),
+    path("recommendations/me/", recommendations.CustomerRecommendationsView.as_view(), name="recommendations-me"),
+    path("recommendations/basket/", recommendations.BasketRecommendationsView.as_view(), name="recommendations-basket"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
 ]

@@ -17,11 +17,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Evaluate generated content (and, later, recommendations and support drafts) on real data."
+    help = "Evaluate generated content (and, later, recommendations) and support drafts on real data."
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(dest="what", required=True)
         self.add_content_arguments(self.add_subcommand(subparsers, "content", "Product titles for catalogue rows."))
+        self.add_support_arguments(
+            self.add_subcommand(subparsers, "support", "Triage and reply drafts for Bitext-format support tickets.")
+        )
+        self.add_recommend_arguments(
+            self.add_subcommand(subparsers, "recommend", "Next-item ranking on LLMRank-format TSV files.")
+        )
 
     def add_subcommand(self, subparsers: Any, name: str, help: str) -> CommandParser:
         sub = subparsers.add_parser(name, help=help)
@@ -62,6 +68,100 @@ class Command(BaseCommand):
             f"content: {summary['accepted']}/{summary['generated']} titles accepted "
             f"({summary['accepted_rate']:.1%}), {summary['accepted_contradictions']} accepted contradicting "
             f"gender/colour/article type, {summary['items_per_second']} items/s, model {summary['model']}"
+        )
+        return summary
+
+    # -- recommend ------------------------------------------------------------------------------
+
+    def add_recommend_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--items", required=True, help="item_id<TAB>title TSV.")
+        parser.add_argument("--histories", required=True, help="user_id<TAB>chronological item ids TSV.")
+        parser.add_argument("--eval", required=True, help="user_id<TAB>target<TAB>20 candidate ids TSV.")
+        parser.add_argument("--out", help="Write one JSON object per evaluation user to this JSONL file.")
+        parser.add_argument("--limit", type=int, help="Evaluate only the first N evaluation users.")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--time-budget", type=float, help="Seconds for training the sequence model.")
+        parser.add_argument("--no-seq-model", action="store_true", help="Blend only (no learned model).")
+        parser.add_argument("--save-engine", help="Save the fitted engine to this .npz file.")
+
+    def handle_recommend(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.recommend import evaluate_recommendations
+        from ...recommendations.engine import EngineConfig
+
+        config = EngineConfig(seed=options["seed"], seq_model=not options["no_seq_model"])
+        if options.get("time_budget") is not None:
+            config.time_budget_s = options["time_budget"]
+        try:
+            summary = evaluate_recommendations(
+                options["items"],
+                options["histories"],
+                options["eval"],
+                out=options.get("out"),
+                config=config,
+                limit=options.get("limit"),
+                progress=options["verbosity"] > 0,
+                save_engine=options.get("save_engine"),
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"recommend: {summary['users']} users, NDCG@10 {summary['ndcg@10']:.4f} "
+            f"(popularity {summary['popularity_ndcg@10']:.4f}), Hit@1 {summary['hit@1']:.4f}, "
+            f"full Recall@10 {summary['full_recall@10']:.4f}, fit {summary['fit_seconds']}s, "
+            f"model {summary['model']}"
+        )
+        return summary
+
+    # -- support --------------------------------------------------------------------------------
+
+    def add_support_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--train", required=True, help="Bitext-format CSV the triage is fitted on.")
+        parser.add_argument("--tickets", required=True, help="Bitext-format CSV of tickets to draft replies for.")
+        parser.add_argument("--model", help="Model directory (default: the configured generator).")
+        parser.add_argument("--out", help="Write one JSON object per ticket to this JSONL file.")
+        parser.add_argument("--limit", type=int, default=0, help="Evaluate the first N tickets only (default: all).")
+        parser.add_argument("--batch-size", type=int, default=16)
+
+    def handle_support(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.support import evaluate_support
+        from ...llm.base import ModelUnavailable
+        from ...llm.registry import get_embedder
+        from ...settings import llm_settings
+        from ...support.setup import extra_intents
+
+        try:
+            generator = self.load_generator(options.get("model"))
+            embedder = get_embedder()
+        except ModelUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        support = llm_settings.SUPPORT
+        try:
+            summary = evaluate_support(
+                options["train"],
+                options["tickets"],
+                generator,
+                embedder,
+                out=options.get("out"),
+                limit=options["limit"],
+                batch_size=options["batch_size"],
+                extra_intents=extra_intents(),
+                drafter_options={
+                    "shop_name": support.get("SHOP_NAME") or "",
+                    "articles_k": support["ARTICLES_K"],
+                    "min_confidence": support["MIN_CONFIDENCE"],
+                    "max_new_tokens": support["MAX_NEW_TOKENS"],
+                    "retry_candidates": support["RETRY_CANDIDATES"],
+                    "batch_size": options["batch_size"],
+                },
+                progress=options["verbosity"] > 0,
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"support: intent accuracy {summary['intent_accuracy']:.2%} on {summary['tickets']} tickets; "
+            f"{summary['drafts_accepted']} drafts accepted ({summary['drafts_accepted_rate']:.1%}), "
+            f"{summary['needs_human']} need a human; knowledge base: {summary['knowledge_base']}; "
+            f"model {summary['model']}"
         )
         return summary
 

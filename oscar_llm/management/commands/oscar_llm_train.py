@@ -27,6 +27,16 @@ class Command(BaseCommand):
             "--size", default="small", help="Model size when training from scratch: tiny, small, medium."
         )
         parser.add_argument("--batch-size", type=int, default=16)
+        parser.add_argument(
+            "--support",
+            metavar="CSV",
+            help="A Bitext-format ticket CSV: adds support reply pairs and fits the ticket triage next to the model.",
+        )
+        parser.add_argument(
+            "--support-from-shop",
+            action="store_true",
+            help="Add the support replies staff approved or edited in this shop as training pairs.",
+        )
         parser.add_argument("--json", action="store_true", help="Print a JSON summary as the last line.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,12 +51,29 @@ class Command(BaseCommand):
             data = pairs_from_catalogue_csv(options["catalogue"], skip_first=options["holdout"], seed=options["seed"])
         else:
             data = pairs_from_database(seed=options["seed"])
-        if not data.pairs:
+        pairs = list(data.pairs)
+        support: dict[str, Any] = {}
+        shop_summary: dict[str, Any] | None = None
+        if options["support"]:
+            from ...support.setup import support_training
+
+            try:
+                support = support_training(options["support"], progress=options["verbosity"] > 0)
+            except (OSError, ValueError) as exc:
+                raise CommandError(str(exc)) from exc
+            pairs += support.pop("pairs")
+        if options["support_from_shop"]:
+            from ...support.services import shop_support_pairs
+
+            shop = shop_support_pairs()
+            pairs += shop.pairs
+            shop_summary = shop.summary()
+        if not pairs:
             raise CommandError("No training pairs: the catalogue has no texts that pass the checks.")
         out = options["out"] or llm_settings.MODEL_DIR
         try:
             result = train_causal_lm(
-                data.pairs,
+                pairs,
                 out,
                 minutes=options["minutes"],
                 base=options["base"],
@@ -58,10 +85,23 @@ class Command(BaseCommand):
         except ModelUnavailable as exc:
             raise CommandError(str(exc)) from exc
         summary = {**result, "data": data.summary()}
+        if shop_summary is not None:
+            summary["support_from_shop"] = shop_summary
+        if support:
+            from ...support.triage import triage_dir_for
+
+            support["triage_dir"] = str(support.pop("classifier").save(triage_dir_for(out)).parent)
+            summary["support"] = support
         self.stdout.write(
-            f"Trained {result['steps']} steps ({result['epochs']} epochs) on {len(data.pairs)} pairs "
-            f"({data.dropped} targets dropped by the checks) in {result['train_seconds']:.0f}s; "
+            f"Trained {result['steps']} steps ({result['epochs']} epochs) on {len(pairs)} pairs "
+            f"({data.dropped + support.get('support_dropped', 0)} targets dropped by the checks) "
+            f"in {result['train_seconds']:.0f}s; "
             f"loss {result['final_loss']}; saved to {out}"
+            + (
+                f"; triage of {support['triage']['intents']} intents saved to {support['triage_dir']}"
+                if support
+                else ""
+            )
         )
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False, default=str))

@@ -1,0 +1,131 @@
+"""A rendered block is cached under a key made of everything its content depends on.
+
+Working a block out costs the business-rule query, the products, their images and prices
+and the template: several milliseconds a block, which would make a product page noticeably
+slower. The inputs, though, are cheap to read (the precomputed lists are in the cache, the
+customer's own list is one indexed lookup), so the key is a digest of those inputs and the
+block is worked out again only when one of them changes:
+
+* the block's settings, the product on the page, the customer or visitor, what is in the
+  basket and what earlier blocks on the page already show;
+* the precomputed lists the service reads for this block (a worker's refresh changes them);
+* a generation counter bumped whenever availability or the rules change: a product or stock
+  record saved (Oscar's stock allocation at checkout sends ``post_save`` too), an order
+  placed (purchased products drop out), a pin/boost/exclusion rule saved or deleted.
+
+Changes that send no signal (``QuerySet.update`` in an import script) are covered by the
+entry's short lifetime, ``BLOCK_CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import translation
+from oscar.core.loading import get_class, get_model
+
+from ..models import RecommendationRule
+from . import serving
+from .services import BASKET_COMPLETE, FOR_YOU, visitor_key
+
+logger = logging.getLogger(__name__)
+
+Product = get_model("catalogue", "Product")
+StockRecord = get_model("partner", "StockRecord")
+order_placed = get_class("order.signals", "order_placed")
+
+GENERATION_KEY = "oscar_llm:recblock:generation"
+BLOCK_CACHE_SECONDS = 60
+
+
+def generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = 1
+        cache.add(GENERATION_KEY, value, timeout=None)
+    return int(value)
+
+
+def bump_generation(*args: Any, **kwargs: Any) -> None:
+    """Every cached block is stale (availability, purchases or rules changed)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, timeout=None)
+    except Exception:
+        logger.exception("Could not invalidate the cached recommendation blocks")
+
+
+post_save.connect(bump_generation, sender=Product, dispatch_uid="oscar_llm_recblock_product")
+post_save.connect(bump_generation, sender=StockRecord, dispatch_uid="oscar_llm_recblock_stock")
+post_delete.connect(bump_generation, sender=Product, dispatch_uid="oscar_llm_recblock_product_del")
+post_delete.connect(bump_generation, sender=StockRecord, dispatch_uid="oscar_llm_recblock_stock_del")
+
+
+@receiver(post_save, sender=RecommendationRule, dispatch_uid="oscar_llm_recblock_rule")
+@receiver(post_delete, sender=RecommendationRule, dispatch_uid="oscar_llm_recblock_rule_del")
+def on_rule_changed(sender: Any, **kwargs: Any) -> None:
+    from .rules import clear_rules_cache
+
+    # The service caches the rules too; a block worked out again must see the new ones.
+    clear_rules_cache()
+    bump_generation()
+
+
+@receiver(order_placed, dispatch_uid="oscar_llm_recblock_order")
+def on_order_placed(sender: Any, **kwargs: Any) -> None:
+    bump_generation()
+
+
+def _ids(items: Any) -> list:
+    return [(item.get("id"), item.get("reason"), item.get("source")) for item in items or []]
+
+
+def basket_product_ids(basket: Any) -> list[int]:
+    if basket is None or not getattr(basket, "id", None):
+        return []
+    return sorted(line.product_id for line in basket.all_lines())
+
+
+def block_key(
+    block: str,
+    *,
+    config: dict,
+    request: Any,
+    product: Any,
+    basket: Any,
+    shown: set[int],
+) -> str:
+    """The cache key of ``block`` as this visitor would see it now (reads what the service reads)."""
+    user = getattr(request, "user", None) if request is not None else None
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    visitor = "" if user_id else (visitor_key(request) if request is not None else "")
+    if basket is None and request is not None:
+        basket = getattr(request, "basket", None)
+    in_basket = basket_product_ids(basket)
+    product_id = (product.parent_id or product.pk) if product is not None else None
+    anchors = in_basket if block == BASKET_COMPLETE else ([product_id] if product_id else [])
+    lists = serving.product_lists(anchors)
+    inputs: dict[str, Any] = {
+        "block": block,
+        "config": config,
+        "product": product.pk if product is not None else None,
+        "user": user_id,
+        "visitor": visitor,
+        "basket": in_basket,
+        "shown": sorted(shown),
+        "language": translation.get_language(),
+        "generation": generation(),
+        "lists": {str(pid): {k: _ids(v) for k, v in lists[pid].items() if k != "_exists"} for pid in sorted(lists)},
+        "global": {k: _ids(v) for k, v in sorted(serving.global_lists().items())},
+    }
+    if block == FOR_YOU:
+        inputs["personal"] = _ids(serving.personal_list(user_id=user_id, visitor=visitor))
+    digest = hashlib.sha1(json.dumps(inputs, sort_keys=True, default=str).encode(), usedforsecurity=False)
+    return f"oscar_llm:recblock:{block}:{digest.hexdigest()}"

@@ -1,0 +1,95 @@
+"""Reading precomputed lists: the cache first, then indexed queries for whatever is missing.
+
+Lists shared by everybody (a product's neighbours, its categories' best sellers, trending) are
+cached; a miss costs two indexed queries for any number of products. A customer's own list is
+read from its row each time (one indexed lookup), so a refresh written by a worker shows on the
+very next page even when each process has its own cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Q
+from oscar.core.loading import get_model
+
+from ..models import RecommendationList
+from .config import CATEGORY, GLOBAL_KEY, POPULAR, SIMILAR, TOGETHER, TRENDING, USER, VISITOR, setting
+
+ProductCategory = get_model("catalogue", "ProductCategory")
+
+Items = list[dict[str, Any]]
+
+
+def product_cache_key(product_id: int) -> str:
+    return f"oscar_llm:recs:product:{product_id}"
+
+
+GLOBAL_CACHE_KEY = "oscar_llm:recs:global"
+
+
+def _empty_product_lists() -> dict[str, Items]:
+    return {SIMILAR: [], TOGETHER: [], CATEGORY: [], "_exists": False}
+
+
+def product_lists(product_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """``{pid: {"similar": items, "together": items, "category": items, "_exists": bool}}``."""
+    ids = [int(p) for p in dict.fromkeys(product_ids) if p]
+    if not ids:
+        return {}
+    keys = {product_cache_key(pid): pid for pid in ids}
+    found = cache.get_many(list(keys))
+    result = {keys[k]: v for k, v in found.items()}
+    missing = [pid for pid in ids if pid not in result]
+    if missing:
+        fetched = {pid: _empty_product_lists() for pid in missing}
+        category_of: dict[str, list[int]] = {}
+        for pid, cid in ProductCategory.objects.filter(product_id__in=missing).values_list("product_id", "category_id"):
+            category_of.setdefault(str(cid), []).append(pid)
+        str_ids = [str(pid) for pid in missing]
+        rows = RecommendationList.objects.filter(
+            Q(kind__in=(SIMILAR, TOGETHER), key__in=str_ids) | Q(kind=CATEGORY, key__in=list(category_of))
+        ).values_list("kind", "key", "items")
+        for kind, key, items in rows:
+            if kind == CATEGORY:
+                for pid in category_of.get(key, []):
+                    fetched[pid][CATEGORY] = fetched[pid][CATEGORY] + list(items)
+            else:
+                fetched[int(key)][kind] = list(items)
+                fetched[int(key)]["_exists"] = True
+        cache.set_many({product_cache_key(pid): v for pid, v in fetched.items()}, setting("CACHE_TIMEOUT"))
+        result.update(fetched)
+    return result
+
+
+def global_lists() -> dict[str, Items]:
+    lists = cache.get(GLOBAL_CACHE_KEY)
+    if lists is None:
+        lists = {TRENDING: [], POPULAR: []}
+        rows = RecommendationList.objects.filter(kind__in=(TRENDING, POPULAR), key=GLOBAL_KEY)
+        for kind, items in rows.values_list("kind", "items"):
+            lists[kind] = list(items)
+        cache.set(GLOBAL_CACHE_KEY, lists, setting("CACHE_TIMEOUT"))
+    return lists
+
+
+def personal_list(*, user_id: int | None, visitor: str) -> Items:
+    """The customer's own list (or the anonymous visitor's): one indexed query, not cached."""
+    if user_id:
+        kind, key = USER, str(user_id)
+    elif visitor:
+        kind, key = VISITOR, visitor
+    else:
+        return []
+    row = RecommendationList.objects.filter(kind=kind, key=key).values_list("items", flat=True).first()
+    return list(row or [])
+
+
+def forget_product_lists(product_ids: Iterable[int]) -> None:
+    cache.delete_many([product_cache_key(int(p)) for p in product_ids])
+
+
+def forget_global_lists() -> None:
+    cache.delete(GLOBAL_CACHE_KEY)

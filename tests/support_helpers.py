@@ -1,0 +1,131 @@
+"""Shared helpers for the support tests: a Bitext split, the bundled embedder and a tiny support model.
+
+The tiny model is trained in seconds through the production code path
+(``support.training.support_pairs`` -> ``llm.training.train_causal_lm``), once
+per test process.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import random
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from tests.conftest import DATA_DIR
+
+BITEXT = DATA_DIR / "support" / "bitext_tickets_public.csv"
+
+
+def bitext_rows() -> list[dict[str, str]]:
+    with open(BITEXT, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def stratified_split(rows: list[dict[str, str]], test_share: float = 0.2, seed: int = 0):
+    by_intent: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_intent[row["intent"]].append(row)
+    rng = random.Random(seed)
+    train, test = [], []
+    for _intent, group in sorted(by_intent.items()):
+        group = list(group)
+        rng.shuffle(group)
+        cut = max(1, round(len(group) * test_share))
+        test += group[:cut]
+        train += group[cut:]
+    return train, test
+
+
+def write_csv(rows: list[dict[str, str]], path: Path) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def embedder():
+    from oscar_llm.llm.embeddings import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@functools.lru_cache(maxsize=1)
+def tiny_support_model_dir() -> str:
+    """A tiny GPT-2 trained on support reply pairs of a few hundred Bitext rows."""
+    from oscar_llm.llm.training import train_causal_lm
+    from oscar_llm.support.kb_articles import article_facts
+    from oscar_llm.support.training import support_pairs
+
+    train, _ = stratified_split(bitext_rows())
+    rows = random.Random(1).sample(train, 600)
+    data = support_pairs(rows, article_facts())
+    out = Path(tempfile.mkdtemp(prefix="tiny_support_model_"))
+    train_causal_lm(data.pairs, out, minutes=2.0, size="tiny", max_steps=250, progress=False, seed=0)
+    return str(out)
+
+
+@functools.lru_cache(maxsize=1)
+def fitted_triage():
+    from oscar_llm.support.triage import IntentClassifier
+
+    train, _ = stratified_split(bitext_rows())
+    triage = IntentClassifier(embedder())
+    triage.fit([r["instruction"] for r in train], [r["intent"] for r in train])
+    return triage
+
+
+class ScriptedGenerator:
+    """A generator that always writes the same reply: it plays a model that misbehaves on purpose.
+
+    Used only where a test needs a specific bad draft (an order of another customer, a
+    promise outside policy) to reach the checks; real generation is tested with the
+    tiny trained model.
+    """
+
+    in_process = True
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.model_id = "scripted"
+        self.requests: list = []
+
+    def generate(self, requests, options):
+        self.requests += list(requests)
+        return [[self.reply] * max(1, options.num_candidates) for _ in requests]
+
+
+def order_fact():
+    from oscar_llm.support.types import OrderFact, OrderLineFact
+
+    return OrderFact(
+        number="100023",
+        status="Shipped",
+        placed="2026-11-02",
+        total="59.90",
+        currency="GBP",
+        lines=(OrderLineFact(title="Navy Linen Shirt", quantity=1, price="49.90"),),
+        shipping_city="Leeds",
+        shipping_country="United Kingdom",
+        tracking="RM123456789GB",
+    )
+
+
+def drafter(generator, **kwargs):
+    from oscar_llm.support.drafting import SupportDrafter
+    from oscar_llm.support.kb_articles import article_facts
+    from oscar_llm.support.knowledge import ArticleIndex
+
+    index = ArticleIndex(article_facts(), embedder=embedder())
+    return SupportDrafter(
+        generator=generator,
+        triage=fitted_triage(),
+        index=index,
+        embedder=embedder(),
+        shop_name="Alder & Finch",
+        **kwargs,
+    )
