@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import statistics
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from .. import jobs
+from ..guardrails.redaction import PLACEHOLDER_RE, Redactor
 from ..llm.base import ModelUnavailable
 from ..models import (
     SUPPORT_MAX_MESSAGE_CHARS,
@@ -455,10 +457,49 @@ def resolved_examples(*, exclude_ticket: int | None = None, limit: int = SIMILAR
     """Approved and edited replies with the question they answered (the learning loop)."""
     from .types import ResolvedExample
 
-    return [
-        ResolvedExample(text=text, reply=reply, intent=intent)
-        for text, reply, intent, _ticket in resolved_rows(exclude_ticket=exclude_ticket, limit=limit)
-    ]
+    rows = list(resolved_rows(exclude_ticket=exclude_ticket, limit=limit))
+    owners = _example_owners({ticket_id for *_rest, ticket_id in rows})
+    examples = []
+    for text, reply, intent, ticket_id in rows:
+        numbers, names = owners.get(ticket_id, ((), ()))
+        examples.append(
+            ResolvedExample(
+                text=generalise_example(text, numbers, names),
+                reply=generalise_example(reply, numbers, names),
+                intent=intent,
+            )
+        )
+    return examples
+
+
+def _example_owners(ticket_ids: set[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """ticket id -> (that customer's order numbers, their names), in two queries."""
+    Order = get_model("order", "Order")
+    tickets = list(Ticket.objects.filter(pk__in=ticket_ids).select_related("customer"))
+    numbers: dict[int, list[str]] = {}
+    for user_id, number in Order.objects.filter(user_id__in={t.customer_id for t in tickets}).values_list(
+        "user_id", "number"
+    ):
+        numbers.setdefault(user_id, []).append(number)
+    owners = {}
+    for ticket in tickets:
+        user = ticket.customer
+        names = [user.get_full_name(), user.first_name, user.last_name, user.email, user.get_username()]
+        owners[ticket.pk] = (tuple(numbers.get(ticket.customer_id, ())), tuple(n for n in names if n))
+    return owners
+
+
+def generalise_example(text: str, order_numbers: Sequence[str], names: Sequence[str]) -> str:
+    """Another customer's resolved ticket as a template: their order numbers, names and contact
+    details become Bitext-style placeholders, so an example never carries one customer's data into
+    a prompt about another (and the drafter fills the placeholders from *this* customer's facts)."""
+    for number in sorted(order_numbers, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(number)}(?!\w)", "{{Order Number}}", text)
+    for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "{{Customer Name}}", text, flags=re.I)
+    # Anything else personal (e-mails, phones, cards, addresses) is dropped, not kept for restoring.
+    redactor = Redactor()
+    return PLACEHOLDER_RE.sub("[removed]", redactor.redact(text))
 
 
 def resolved_rows(

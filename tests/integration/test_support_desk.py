@@ -397,3 +397,24 @@ def test_citations_are_highlighted_and_the_rest_stays_escaped():
     assert first in html
     assert 'data-citation="2" title="Article: Returns">within 30 days<sup>2</sup></mark>' in html
     assert "&lt;b&gt;Returns&lt;/b&gt;" in html and "<b>" not in html
+
+
+def test_resolved_examples_carry_no_other_customers_data(customer, other_customer, make_order, staff_user):
+    """Approved replies feed later prompts as examples, but as templates: the first customer's order
+    number, name and e-mail never reach a prompt written for someone else."""
+    other_customer.first_name, other_customer.last_name = "Margot", "Quill"
+    other_customer.save()
+    order = make_order(other_customer)
+    ticket = services.open_ticket(
+        other_customer, "Late parcel", f"Hi, Margot Quill here ({other_customer.email}): where is order {order.number}?"
+    )
+    draft = _draft(ticket, text=f"Dear Margot Quill, order {order.number} left our warehouse today.")
+    services.approve(draft, by=staff_user)
+
+    own = services.open_ticket(customer, "Question", "Where is my parcel?")
+    examples = services.resolved_examples(exclude_ticket=own.pk)
+    assert len(examples) == 1
+    written = examples[0].text + examples[0].reply
+    for leaked in (order.number, "Margot", "Quill", other_customer.email):
+        assert leaked not in written
+    assert "{{Order Number}}" in examples[0].reply and "{{Customer Name}}" in examples[0].reply
