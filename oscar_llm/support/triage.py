@@ -211,8 +211,12 @@ def triage_dir_for(model_dir: str | Path) -> Path:
 
 
 def default_triage_dir() -> Path:
-    """``OSCAR_LLM["SUPPORT"]["TRIAGE_DIR"]``, else next to the configured shop model (reads Django settings)."""
+    """``OSCAR_LLM["SUPPORT"]["TRIAGE_DIR"]``, else next to the shop's ``MODEL_DIR`` (reads Django settings).
+
+    ``MODEL_DIR``, not ``MODEL``: a pretrained model may be a hub id or a read-only path, and a shop
+    served by an OpenAI-compatible server has no local model at all; the triage is the shop's own.
+    """
     from ..settings import llm_settings
 
     configured = (llm_settings.SUPPORT or {}).get("TRIAGE_DIR")
-    return Path(configured) if configured else triage_dir_for(llm_settings.model_path)
+    return Path(configured) if configured else triage_dir_for(llm_settings.MODEL_DIR)

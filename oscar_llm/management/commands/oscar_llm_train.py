@@ -37,6 +37,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Add the support replies staff approved or edited in this shop as training pairs.",
         )
+        parser.add_argument(
+            "--triage-only",
+            action="store_true",
+            help="With --support: fit and save only the ticket triage (for a shop whose text model is pretrained "
+            "or served elsewhere).",
+        )
         parser.add_argument("--json", action="store_true", help="Print a JSON summary as the last line.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,6 +53,9 @@ class Command(BaseCommand):
 
         if options["size"] not in SIZES:
             raise CommandError(f"--size must be one of {', '.join(SIZES)}.")
+        if options["triage_only"]:
+            self._triage_only(options)
+            return
         if options["catalogue"]:
             data = pairs_from_catalogue_csv(options["catalogue"], skip_first=options["holdout"], seed=options["seed"])
         else:
@@ -105,3 +114,20 @@ class Command(BaseCommand):
         )
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False, default=str))
+
+    def _triage_only(self, options: dict[str, Any]) -> None:
+        from ...support.setup import support_training
+        from ...support.triage import default_triage_dir, triage_dir_for
+
+        if not options["support"]:
+            raise CommandError("--triage-only needs --support CSV.")
+        try:
+            support = support_training(options["support"], progress=options["verbosity"] > 0)
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        target = triage_dir_for(options["out"]) if options["out"] else default_triage_dir()
+        saved = support.pop("classifier").save(target).parent
+        support.pop("pairs", None)
+        self.stdout.write(f"Triage of {support['triage']['intents']} intents saved to {saved}")
+        if options["json"]:
+            self.stdout.write(json.dumps({"triage_dir": str(saved), **support}, ensure_ascii=False, default=str))
