@@ -52,7 +52,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40, help="Tickets per arrival pattern.")
     args = parser.parse_args()
 
-    os.environ["OSCAR_LLM_MODEL"] = str(Path(args.model).resolve())
+    # The shop model directory: the text model and, beside it, its triage.
+    os.environ["OSCAR_LLM_MODEL_DIR"] = str(Path(args.model).resolve())
     sys.path.insert(0, str(ROOT / "bench"))
     from _setup import django_setup, ensure_demo_shop
 
@@ -72,7 +73,7 @@ def main() -> None:
     customers = [u for u in get_user_model().objects.filter(orders__isnull=False).distinct().order_by("pk")[:25]]
     if not customers:
         raise SystemExit("The bench database has no customers with orders; run oscar_llm_demo_data.")
-    print(f"model {os.environ['OSCAR_LLM_MODEL']}, triage {default_triage_dir()}")
+    print(f"model {os.environ['OSCAR_LLM_MODEL_DIR']}, triage {default_triage_dir()}")
 
     started = time.perf_counter()
     services.get_drafter()
@@ -126,7 +127,7 @@ def main() -> None:
             f"{name:>14}: {r['tickets']} tickets, message -> ready draft median {r['median_s']:.2f}s, "
             f"p95 {r['p95_s']:.2f}s (drafts {r['draft']}, needs a human {r['needs_human']})"
         )
-    print(json.dumps({"model": os.environ["OSCAR_LLM_MODEL"], "worker_startup_s": round(load_s, 2), **results}))
+    print(json.dumps({"model": os.environ["OSCAR_LLM_MODEL_DIR"], "worker_startup_s": round(load_s, 2), **results}))
 
 
 if __name__ == "__main__":
