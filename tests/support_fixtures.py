@@ -78,7 +78,7 @@ def support_models(settings, support_model_dir):
     from oscar_llm.llm import registry
     from oscar_llm.support import services
 
-    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": support_model_dir}
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": None, "MODEL_DIR": support_model_dir}
     registry.clear()
     services.clear_drafters()
     yield support_model_dir

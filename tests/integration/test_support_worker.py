@@ -62,7 +62,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": REDIS_URL,
-            "OSCAR_LLM_MODEL": model_dir,
+            "OSCAR_LLM_MODEL_DIR": model_dir,  # the shop model, its triage beside it
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("CELERY_TASK_ALWAYS_EAGER", None)
@@ -123,7 +123,7 @@ def wait_for(predicate, timeout: float, worker: Worker | None = None, what: str 
 def test_draft_of_a_killed_worker_is_produced_later(
     customer, make_order, support_on, knowledge_base, start_worker, settings, support_model_dir
 ):
-    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": support_model_dir}
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": None, "MODEL_DIR": support_model_dir}
     order = make_order(customer)
     subjects = ["Where is my parcel", "Cancel my order", "Refund please", "Invoice", "Change address", "Sizes"]
     tickets = [services.open_ticket(customer, s, f"{s}: order {order.number}", order=order) for s in subjects]
