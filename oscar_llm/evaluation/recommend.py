@@ -218,6 +218,7 @@ def evaluate_recommendations(
             "scoring_seconds": round(time.perf_counter() - scoring_started, 1),
             "model": report.get("model"),
             "weights": {k: round(v, 4) for k, v in report.get("weights", {}).items()},
+            "weights_full": {k: round(v, 4) for k, v in report.get("weights_full", {}).items()},
             "validation": report.get("validation"),
             "seq": {k: v for k, v in (report.get("seq") or {}).items() if k != "loss"} or None,
             "items": len(item_ids),

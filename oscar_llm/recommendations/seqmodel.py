@@ -3,8 +3,11 @@
 Why this model: on short, sparse histories (Amazon-like: ~8 events per user) the next item depends on the
 last few items and on what the items are; a causal self-attention encoder over the history captures the
 order, and initialising/deriving item embeddings from the MiniLM title vectors (a learned projection plus a
-per-item correction) lets rarely seen items borrow from their text. Trained with a full softmax over the
-catalogue (exact log-likelihood, no sampling bias) on CPU threads, within a wall-clock budget.
+per-item correction) lets rarely seen items borrow from their text. Trained with cross-entropy over a
+full softmax when the catalogue has at most ``seq_negatives`` items, else over a sampled softmax (the
+batch's own targets plus ``seq_negatives`` uniform random items, shared by the batch); on CPU threads,
+within a wall-clock budget. A full softmax over 17k items measured ~3.5x slower per epoch on 2 cores;
+4,096 sampled items raised validation recall@10 over 1,024 at ~1.3x the cost.
 
 torch is imported inside functions only: importing this module costs nothing on a web process.
 """
@@ -182,7 +185,7 @@ class SequenceModel:
                 else:
                     # Sampled softmax: the batch's own targets (popular items, as they occur) plus uniform
                     # random items (the long tail), shared by every position of the batch. A full softmax
-                    # over 17k items costs ~8x more per step on CPU for little gain in ranking quality.
+                    # over 17k items costs ~3.5x more per epoch on CPU; see the module docstring.
                     sampled = torch.from_numpy(rng.integers(1, n_items + 1, size=negatives))
                     cand = torch.unique(torch.cat([targets, sampled]))
                     need = torch.unique(torch.cat([inp_t.ravel(), cand]))  # sorted; row 0 (padding) included

@@ -144,6 +144,43 @@ def test_diversity_spreads_the_list_and_exploration_is_seeded(engine, shop):
     assert engine.recommend(["console"], 5) == engine.recommend(["console"], 5, exploration=0.0)
 
 
+def test_next_item_signal_is_directed_and_reads_only_the_last_items():
+    """a is followed by b, c precedes a: after a the transition signal points at b, never back at c."""
+    ids = ["a", "b", "c", "d", "e"]
+    histories = [["a", "b"]] * 5 + [["c", "a"]] * 5 + [["d", "e"]] * 3
+    e = RecommenderEngine(EngineConfig(seed=0, next_last=1, tune_weights=False))
+    e.fit(ids, None, histories)
+    floor = np.log(e.config.covis_eps)
+    nxt = e._components(e._profile(["d", "a"], None), ["next"])["next"]
+    row = {i: n for n, i in enumerate(ids)}
+    assert nxt[row["b"]] > floor + 1.0
+    assert nxt[row["c"]] == pytest.approx(floor)  # c came before a: symmetric co-visitation would count it
+    assert nxt[row["e"]] == pytest.approx(floor)  # e follows d, which is not among the last next_last=1 items
+    # Co-visitation (symmetric, whole profile) does see both.
+    covis = e._components(e._profile(["d", "a"], None), ["covis"])["covis"]
+    assert covis[row["c"]] > floor and covis[row["e"]] > floor
+    # Ranked by the transition signal alone, b leads, explained by the item that led to it.
+    e._state.weights_full = {c: 0.0 for c in e._state.weights} | {"next": 1.0}
+    e._memo = None
+    top = e.recommend(["d", "a"], 1, exclude={"d", "a"})[0]
+    assert (top.item_id, top.reason, top.source_item) == ("b", "viewed_with", "a")
+
+
+def test_recommend_ranks_with_the_full_catalogue_blend(engine):
+    """score() uses the candidate-ranking blend, recommend() the one tuned for the whole catalogue."""
+    st = engine._state
+    st.weights_full = {c: 0.0 for c in st.weights} | {"pop": 1.0}
+    try:
+        engine._memo = None
+        recs = engine.recommend(["book"], 3, exclude={"book"})
+        assert [r.item_id for r in recs] == [r.item_id for r in engine.trending(3, exclude={"book"})]
+        # score() still blends co-visitation: lamp (co-viewed with book) leads it.
+        s = engine.score(["book"], ["lamp", "headset"])
+        assert s[0] > s[1]
+    finally:
+        st.weights_full = dict(st.weights)
+
+
 def test_save_and_load_round_trip(engine, tmp_path):
     path = tmp_path / "engine.npz"
     engine.save(path)
@@ -152,6 +189,7 @@ def test_save_and_load_round_trip(engine, tmp_path):
         assert loaded.recommend(history, 5) == engine.recommend(history, 5)
     assert loaded.similar_items("game-a", 3) == engine.similar_items("game-a", 3)
     assert loaded.weights == engine.weights
+    assert loaded.weights_full == engine.weights_full
     with np.load(path, allow_pickle=False) as data:  # plain arrays: loading never unpickles code
         assert "item_ids" in data.files
 
@@ -237,6 +275,12 @@ def test_sequence_model_is_trained_where_it_pays_and_learns_the_order(learned):
     assert report["model"] == "sasrec+blend"
     assert report["seq"]["epochs"] >= 1 and report["seq"]["loss"][-1] < report["seq"]["loss"][0]
     assert report["validation"]["users"] == 100
+    v = report["validation"]
+    # Two blends, each tuned on its own objective; the full-catalogue search starts from the better of
+    # the defaults and the candidate blend, so it is never worse on recall than the candidate blend.
+    assert v["full_recall@10"] >= v["full_recall@10_of_candidate_weights"]
+    assert v["full_recall@10"] >= v["full_recall@10_start"] and v["ndcg@10"] >= v["ndcg@10_start"]
+    assert set(report["weights_full"]) == set(report["weights"])
     # The learned model alone puts the true next item first for most histories it never saw.
     seq = engine._seq
     right = 0
