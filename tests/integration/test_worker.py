@@ -7,12 +7,8 @@ These tests start `celery -A shop worker` processes, so they need committed data
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -20,104 +16,24 @@ from django.utils import timezone
 from oscar_llm import jobs
 from oscar_llm.content import services
 from oscar_llm.models import ContentDraft, Feature, FeatureSwitch, Job
-from tests.conftest import database_url
+from tests import workers
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("OSCAR_LLM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _drop_connections(app) -> None:
-    """Forget pooled broker connections and producers, so the next message uses the new broker_url."""
-    app.close()
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture
 def redis_broker():
-    """Point this process's Celery app at a clean Redis database."""
-    import redis
-
-    from shop.celery import app
-
-    client = redis.Redis.from_url(REDIS_URL)
-    client.ping()  # a clear failure when Redis is not running
-    client.flushdb()
-    previous = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
-    _drop_connections(app)
-    app.conf.broker_url = REDIS_URL
-    app.conf.broker_transport_options = {"visibility_timeout": 3600}
-    app.conf.task_always_eager = False
-    yield client
-    _drop_connections(app)
-    app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = previous
-    client.flushdb()
-
-
-class Worker:
-    def __init__(self, model_dir: str, log_path: Path):
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": REDIS_URL,
-            "OSCAR_LLM_MODEL": model_dir,
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-        self.log_path = log_path
-        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo", "--loglevel", "INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        """SIGKILL: no clean-up, no acknowledgement, exactly like a crashed machine."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    with workers.redis_broker(REDIS_URL) as client:
+        yield client
 
 
 @pytest.fixture
 def start_worker(tiny_model, redis_broker, tmp_path):
-    workers: list[Worker] = []
-
-    def start() -> Worker:
-        worker = Worker(tiny_model, tmp_path / f"worker{len(workers)}.log")
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop()
-
-
-def wait_for(predicate, timeout: float, worker: Worker | None = None, what: str = "condition", every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    log = worker.output()[-4000:] if worker else ""
-    raise AssertionError(f"Timed out waiting for {what}. Worker log:\n{log}")
+    with workers.worker_starter(tmp_path, REDIS_URL, {"OSCAR_LLM_MODEL": tiny_model}) as start:
+        yield start
 
 
 def _products(make_product, n: int):
