@@ -53,6 +53,7 @@ class _Work:
     """One request on its way through the pipeline."""
 
     request: DraftRequest
+    text: str  # the customer's message, cleaned once for every stage
     query: str
     intent: str = ""
     intent_confidence: float = 0.0
@@ -130,11 +131,14 @@ class SupportDrafter:
 
     def draft_many(self, requests: Sequence[DraftRequest]) -> list[DraftResult]:
         """Draft replies for several tickets, generating them in batches."""
-        works = [_Work(request=r, query=self._query(r)) for r in requests]
+        works = []
+        for request in requests:
+            text = clean_text(request.customer_text or "")
+            works.append(_Work(request=request, text=text, query=self._query(text, request.subject)))
         if not works:
             return []
-        self._classify(works)
-        self._retrieve(works)
+        vectors = self._classify(works)
+        self._retrieve(works, vectors)
         self._prompt(works)
         self._generate(works, GenerationOptions(do_sample=False, num_candidates=1, batch_size=self.batch_size))
         failing = [w for w in works if w.best is None or not w.best.passed]
@@ -150,9 +154,8 @@ class SupportDrafter:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def _query(self, request: DraftRequest) -> str:
-        text = clean_text(request.customer_text or "")
-        subject = clean_text(request.subject or "")
+    def _query(self, text: str, subject: str | None) -> str:
+        subject = clean_text(subject or "")
         query = f"{subject}. {text}" if subject and subject.lower() not in text.lower() else text
         return query[:QUERY_CHARS]
 
@@ -160,18 +163,20 @@ class SupportDrafter:
         embedder = self.embedder or self.triage.embedder
         return np.asarray(embedder.embed(texts), dtype=np.float32)
 
-    def _classify(self, works: list[_Work]) -> None:
+    def _classify(self, works: list[_Work]) -> np.ndarray:
+        """Intent per work; returns the query vectors, which retrieval reuses."""
         started = time.perf_counter()
-        self._vectors = self._embed([w.query for w in works])
-        predictions = self.triage.predict([w.query for w in works], self._vectors)
+        vectors = self._embed([w.query for w in works])
+        predictions = self.triage.predict([w.query for w in works], vectors)
         share = (time.perf_counter() - started) / len(works)
         for work, (intent, probability) in zip(works, predictions, strict=True):
             work.intent, work.intent_confidence = intent, probability
             work.timings["triage"] = share
+        return vectors
 
-    def _retrieve(self, works: list[_Work]) -> None:
+    def _retrieve(self, works: list[_Work], vectors: np.ndarray) -> None:
         contact = self.index.by_tag(CONTACT_TAG)
-        for work, vector in zip(works, self._vectors, strict=True):
+        for work, vector in zip(works, vectors, strict=True):
             started = time.perf_counter()
             work.hits = self.index.search(work.query, self.articles_k, intent=work.intent, vector=vector)
             request = work.request
@@ -190,10 +195,9 @@ class SupportDrafter:
             started = time.perf_counter()
             facts, request = work.facts, work.request
             assert facts is not None
-            customer_text = clean_text(request.customer_text or "")
             generation = build_request(
                 work.intent,
-                customer_text,
+                work.text,
                 request.subject or "",
                 shop_name=self.shop_name or "the shop",
                 orders=facts.orders,
