@@ -28,41 +28,6 @@ class BlockItem:
     position: int
 
 
-def block_items_for(
-    block: str, *, request: Any = None, product: Any = None, basket: Any = None, extra: int = 0
-) -> list[Any]:
-    """The recommended items of ``block`` (the service applies the business rules), ``extra`` more
-    than the block's size."""
-    from .services import block_items
-
-    config = RecommendationBlock.configs().get(block) or {}
-    user = getattr(request, "user", None) if request is not None else None
-    return block_items(
-        block,
-        request=request,
-        user=user,
-        product=product,
-        basket=basket,
-        limit=int(config.get("size") or 4) + extra,
-    )
-
-
-def block_context(block: str, *, request: Any = None, product: Any = None, basket: Any = None) -> dict | None:
-    """Everything the block template needs, or ``None`` when the block must not show.
-
-    Never raises: a recommendation problem must not break a product or basket page.
-    Prefer :func:`render_block`, which caches the result.
-    """
-    try:
-        config = _config(block)
-        if config is None:
-            return None
-        return _work_out(block, config, request=request, product=product, basket=basket, shown=_shown(request))
-    except Exception:
-        logger.exception("Recommendation block %s failed; the page is shown without it", block)
-        return None
-
-
 def render_block(block: str, *, request: Any = None, product: Any = None, basket: Any = None) -> str:
     """The block's HTML ("" when it is off, empty or failing), from the cache when its inputs
     have not changed (see ``block_cache``). Each render counts one impression. Never raises."""
@@ -112,9 +77,12 @@ def _shown(request: Any) -> set[int]:
 
 
 def _work_out(block: str, config: dict, *, request: Any, product: Any, basket: Any, shown: set[int]) -> dict | None:
+    from .services import block_items
+
     size = int(config["size"])
     # Ask for as many more as earlier blocks show, then drop those.
-    items = block_items_for(block, request=request, product=product, basket=basket, extra=len(shown))
+    user = getattr(request, "user", None) if request is not None else None
+    items = block_items(block, request=request, user=user, product=product, basket=basket, limit=size + len(shown))
     items = [item for item in items if item.product.pk not in shown][:size]
     if not items:
         return None
