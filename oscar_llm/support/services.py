@@ -455,21 +455,34 @@ def order_facts_for(ticket: Ticket) -> tuple[Any, ...]:
 
 def resolved_examples(*, exclude_ticket: int | None = None, limit: int = SIMILAR_CANDIDATES) -> list[Any]:
     """Approved and edited replies with the question they answered (the learning loop)."""
+    return list(resolved_examples_for([exclude_ticket], limit=limit)[exclude_ticket])
+
+
+def resolved_examples_for(ticket_ids: Iterable[int | None], *, limit: int = SIMILAR_CANDIDATES) -> dict[Any, tuple]:
+    """Each ticket's similar-ticket examples, its own replies left out, read once for a whole batch:
+    for every ``t`` the same as ``resolved_examples(exclude_ticket=t)``, without reading and
+    generalising the same few hundred replies again per ticket."""
     from .types import ResolvedExample
 
-    rows = list(resolved_rows(exclude_ticket=exclude_ticket, limit=limit))
-    owners = _example_owners({ticket_id for *_rest, ticket_id in rows})
-    examples = []
-    for text, reply, intent, ticket_id in rows:
-        numbers, names = owners.get(ticket_id, ((), ()))
-        examples.append(
-            ResolvedExample(
-                text=generalise_example(text, numbers, names),
-                reply=generalise_example(reply, numbers, names),
-                intent=intent,
+    ids = set(ticket_ids)
+    own = _resolved_drafts().filter(ticket_id__in=ids - {None}).count()
+    drafts = list(_resolved_drafts(limit=limit + own))
+    owners = _example_owners({d.ticket_id for d in drafts})
+    examples = {}
+    for draft in drafts:
+        question = _question(draft)
+        if question:
+            numbers, names = owners.get(draft.ticket_id, ((), ()))
+            examples[draft.pk] = ResolvedExample(
+                text=generalise_example(question, numbers, names),
+                reply=generalise_example(draft.final_text, numbers, names),
+                intent=draft.ticket.intent,
             )
-        )
-    return examples
+    by_ticket = {}
+    for ticket_id in ids:
+        others = [d for d in drafts if d.ticket_id != ticket_id][:limit]
+        by_ticket[ticket_id] = tuple(examples[d.pk] for d in others if d.pk in examples)
+    return by_ticket
 
 
 def _example_owners(ticket_ids: set[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -502,22 +515,25 @@ def generalise_example(text: str, order_numbers: Sequence[str], names: Sequence[
     return PLACEHOLDER_RE.sub("[removed]", redactor.redact(text))
 
 
-def resolved_rows(
-    *, exclude_ticket: int | None = None, limit: int | None = None
-) -> Iterator[tuple[str, str, str, int]]:
-    """(customer text, final reply, intent, ticket id) for every approved or edited draft, newest first."""
+def _resolved_drafts(*, limit: int | None = None) -> QuerySet:
+    """Approved or edited drafts with their text sent, newest first."""
     drafts = (
         ReplyDraft.objects.filter(status__in=[ReplyDraft.Status.APPROVED, ReplyDraft.Status.EDITED])
         .exclude(final_text="")
         .select_related("message", "ticket")
         .order_by("-decided_at", "-pk")
     )
-    if exclude_ticket is not None:
-        drafts = drafts.exclude(ticket_id=exclude_ticket)
-    if limit is not None:
-        drafts = drafts[:limit]
-    for draft in drafts:
-        question = draft.message.body if draft.message_id and draft.message else ""
+    return drafts[:limit] if limit is not None else drafts
+
+
+def _question(draft: ReplyDraft) -> str:
+    return draft.message.body if draft.message_id and draft.message else ""
+
+
+def resolved_rows() -> Iterator[tuple[str, str, str, int]]:
+    """(customer text, final reply, intent, ticket id) for every approved or edited draft, newest first."""
+    for draft in _resolved_drafts():
+        question = _question(draft)
         if question:
             yield question, draft.final_text, draft.ticket.intent, draft.ticket_id
 
@@ -560,10 +576,13 @@ def shop_support_pairs(embedder: Any = None) -> Any:
     return support_pairs(list(training_rows_bitext()), articles, embedder=embedder, vectors=vectors)
 
 
-def draft_request(message: Message) -> Any:
+def draft_request(message: Message, similar: tuple | None = None) -> Any:
+    """What the drafter gets for ``message``; ``similar`` saves the read when a batch has it already."""
     from .types import DraftRequest
 
     ticket = message.ticket
+    if similar is None:
+        similar = tuple(resolved_examples(exclude_ticket=ticket.pk))
     customer = ticket.customer
     return DraftRequest(
         subject=ticket.subject,
@@ -571,7 +590,7 @@ def draft_request(message: Message) -> Any:
         customer_name=(customer.first_name or "").strip(),
         orders=order_facts_for(ticket),
         linked_order_numbers=tuple(ticket.orders.filter(user_id=ticket.customer_id).values_list("number", flat=True)),
-        similar=tuple(resolved_examples(exclude_ticket=ticket.pk)),
+        similar=similar,
     )
 
 
@@ -653,7 +672,8 @@ def run_draft_jobs(job_list: list[Job], drafter: Any = None) -> list[ReplyDraft]
             status__in=[Ticket.Status.ANSWERED, Ticket.Status.CLOSED]
         ).update(status=Ticket.Status.NEEDS_HUMAN, updated_at=timezone.now())
         raise
-    requests = [draft_request(message) for _job, message in live]
+    similar = resolved_examples_for({message.ticket_id for _job, message in live})
+    requests = [draft_request(message, similar[message.ticket_id]) for _job, message in live]
     started = time.monotonic()
     results = drafter.draft_many(requests)
     batch_ms = (time.monotonic() - started) * 1000

@@ -290,6 +290,24 @@ def test_learning_loop_rows_come_from_approved_and_edited_replies(customer, staf
     assert services.resolved_examples(exclude_ticket=t1.pk) == []
 
 
+def test_a_batch_reads_each_tickets_examples_once_with_its_own_replies_left_out(customer, staff_user):
+    """The drafting batch reads the examples once; with a limit, each ticket still gets the newest
+    replies of *other* tickets, as many as the limit allows."""
+    tickets = [services.open_ticket(customer, f"Question {n}", f"Question number {n}") for n in range(4)]
+    for n, ticket in enumerate(tickets[:3]):
+        services.approve(_draft(ticket, text=f"Answer number {n}."), by=staff_user)
+    batch = services.resolved_examples_for([t.pk for t in tickets], limit=2)
+    replies = {t.pk: [e.reply for e in batch[t.pk]] for t in tickets}
+    assert replies == {
+        tickets[0].pk: ["Answer number 2.", "Answer number 1."],
+        tickets[1].pk: ["Answer number 2.", "Answer number 0."],
+        tickets[2].pk: ["Answer number 1.", "Answer number 0."],
+        tickets[3].pk: ["Answer number 2.", "Answer number 1."],
+    }
+    for ticket in tickets:
+        assert list(batch[ticket.pk]) == services.resolved_examples(exclude_ticket=ticket.pk, limit=2)
+
+
 def test_order_facts_hold_only_the_customers_own_orders(customer, other_customer, make_order):
     mine = make_order(customer, city="Leeds")
     theirs = make_order(other_customer, city="York")
