@@ -18,7 +18,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,8 @@ def evaluate_recommendations(
     else:
         vectors = embed_titles(titles, progress=progress, threads=config.seq_threads)
     embed_seconds = time.perf_counter() - started
-    engine = RecommenderEngine(config)
+    # The fit's wall-clock budget counts the embedding too: "fit within N minutes" starts with reading the titles.
+    engine = RecommenderEngine(replace(config, time_budget_s=max(0.0, config.time_budget_s - embed_seconds)))
     users = list(histories)
     report = engine.fit(item_ids, vectors, [histories[u] for u in users], progress=progress)
     fit_seconds = time.perf_counter() - started
@@ -219,6 +220,8 @@ def evaluate_recommendations(
             "model": report.get("model"),
             "weights": {k: round(v, 4) for k, v in report.get("weights", {}).items()},
             "weights_full": {k: round(v, 4) for k, v in report.get("weights_full", {}).items()},
+            "statistics_seconds": report.get("statistics_seconds"),
+            "ease": report.get("ease"),
             "validation": report.get("validation"),
             "seq": {k: v for k, v in (report.get("seq") or {}).items() if k != "loss"} or None,
             "items": len(item_ids),

@@ -57,7 +57,7 @@ def evaluated(sliced, tmp_path_factory) -> dict:
         "--histories", str(p["histories"]),
         "--eval", str(p["eval"]),
         "--out", str(out_file),
-        "--time-budget", "30",
+        "--time-budget", "60",  # embedding included
         verbosity=0,
         stdout=out,
     )  # fmt: skip

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from oscar_llm.recommendations.engine import REASONS, EngineConfig, Recommendation, RecommenderEngine
+from oscar_llm.recommendations.engine import REASONS, EngineConfig, Recommendation, RecommenderEngine, ease_matrix
 from oscar_llm.recommendations.index import VectorIndex
 
 
@@ -166,6 +166,23 @@ def test_next_item_signal_is_directed_and_reads_only_the_last_items():
     assert (top.item_id, top.reason, top.source_item) == ("b", "viewed_with", "a")
 
 
+def test_ease_weights_come_from_who_saw_what_together():
+    """Items 0-3 are seen together, 4-5 together; item 6 by a single user: it has no weights at all."""
+    seqs = [np.array([0, 1, 2, 3])] * 8 + [np.array([4, 5])] * 6 + [np.array([0, 1])] * 4 + [np.array([6, 0])]
+    b, report = ease_matrix(seqs, 8, lam=1.0, max_items=100, topk=3)
+    dense = b.toarray()
+    assert report["items"] == 6  # seen by at least two users: 0-5 (6 once, 7 never)
+    assert np.all(np.diag(dense) == 0)
+    assert dense[0, 1] > 0 and dense[4, 5] > 0  # together -> predicts
+    assert dense[0, 4] <= 0 and dense[4, 0] <= 0  # never together -> no positive weight
+    assert not dense[6].any() and not dense[:, 6].any() and not dense[7].any()
+    assert (b.getnnz(axis=1) <= 3).all()  # topk per row
+    # Only the most frequent items are covered when capped; too little data gives no matrix.
+    capped, capped_report = ease_matrix(seqs, 8, lam=1.0, max_items=2, topk=3)
+    assert capped_report["items"] == 2 and set(np.flatnonzero(capped.getnnz(axis=1))) <= {0, 1}
+    assert ease_matrix([np.array([0])], 8, lam=1.0, max_items=100, topk=3)[0] is None
+
+
 def test_recommend_ranks_with_the_full_catalogue_blend(engine):
     """score() uses the candidate-ranking blend, recommend() the one tuned for the whole catalogue."""
     st = engine._state
@@ -264,6 +281,7 @@ def learned() -> tuple[RecommenderEngine, dict]:
         seq_lr=5e-3,
         validation_users=100,
         min_validation_users=50,
+        seq_threads=1,  # bit-for-bit repeatable (a thread count chosen by timing could differ between fits)
     )
     engine = RecommenderEngine(cfg)
     report = engine.fit(ids, vectors, cyclic_histories(n, 600, seed=11))
@@ -291,6 +309,26 @@ def test_sequence_model_is_trained_where_it_pays_and_learns_the_order(learned):
     recs = engine.recommend(["i10", "i11", "i12"], 3, exclude={"i10", "i11", "i12"})
     assert recs[0].item_id == "i13"
     assert recs[0].source_item == "i12"  # co-visitation or the sequence model: both point at the last item
+    # Enough histories to tune the blend: EASE is learned too, and weighed by the tuning like the rest.
+    assert report["ease"]["items"] == 40 and "ease" in report["weights_full"]
+    ease = engine._state.ease.toarray()
+    assert ease[12, 13] > 0 and ease[12, 13] > ease[12, 30]  # neighbours on the walk, not the far side
+
+
+def test_an_item_led_by_ease_is_explained_by_the_history_item_that_predicts_it(learned):
+    engine, _ = learned
+    st = engine._state
+    saved = dict(st.weights_full)
+    try:
+        st.weights_full = {c: 0.0 for c in saved} | {"ease": 1.0}
+        engine._memo = None
+        top = engine.recommend(["i3", "i20"], 1, exclude={"i3", "i20"})[0]
+        assert top.reason == "viewed_with" and top.source_item in ("i3", "i20")
+        source_row, item_row = int(top.source_item[1:]), int(top.item_id[1:])
+        assert st.ease[source_row, item_row] > 0
+    finally:
+        st.weights_full = saved
+        engine._memo = None
 
 
 def test_sequence_model_survives_save_and_load(learned, tmp_path):
@@ -299,6 +337,20 @@ def test_sequence_model_survives_save_and_load(learned, tmp_path):
     loaded = RecommenderEngine.load(tmp_path / "e.npz")
     history = ["i3", "i4", "i5"]
     np.testing.assert_allclose(loaded.score(history), engine.score(history), rtol=1e-5, atol=1e-5)
+
+
+def test_auto_threads_time_one_against_two_and_infer_with_one():
+    pytest.importorskip("torch")
+    import os
+
+    from oscar_llm.recommendations.seqmodel import SequenceModel
+
+    cfg = EngineConfig(seed=2, seq_dim=16, seq_layers=1, seq_epochs=2, seq_batch_size=8, seq_threads=0)
+    sequences = [np.array([(s + k) % 20 for k in range(5)]) for s in range(200)]
+    model = SequenceModel.train(sequences, 20, None, cfg)
+    expected = {1, 2} if (os.cpu_count() or 1) >= 2 else {1}
+    assert len(model.report["threads"]) == 2 and set(model.report["threads"]) <= expected
+    assert model.meta()["threads"] == 1
 
 
 def test_fit_is_deterministic_with_a_seed(learned):

@@ -80,7 +80,11 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="Write one JSON object per evaluation user to this JSONL file.")
         parser.add_argument("--limit", type=int, help="Evaluate only the first N evaluation users.")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--time-budget", type=float, help="Seconds for training the sequence model.")
+        parser.add_argument(
+            "--time-budget",
+            type=float,
+            help="Seconds for embedding, statistics and the sequence model together (tuning comes after).",
+        )
         parser.add_argument("--no-seq-model", action="store_true", help="Blend only (no learned model).")
         parser.add_argument("--save-engine", help="Save the fitted engine to this .npz file.")
 
