@@ -264,16 +264,26 @@ def ease_matrix(
     if info != 0:
         raise np.linalg.LinAlgError(f"EASE: the regularised Gram matrix could not be inverted (LAPACK info {info})")
     del gram, chol
-    inv = np.tril(inv) + np.tril(inv, -1).T  # spotri fills the lower triangle only
-    b = inv / -np.diag(inv)[None, :]
-    del inv
-    b[np.diag_indices(m)] = 0.0
+    # In place and in row blocks, so the peak stays near one m x m float32 matrix (1.6 GB at 20,000 items):
+    # mirror the lower triangle (all spotri fills), B = P / -diag(P) with a zero diagonal, top k per row.
+    block = 1024
+    for i0 in range(0, m, block):
+        i1 = min(m, i0 + block)
+        inv[i0:i1, i1:] = inv[i1:, i0:i1].T
+        inv[i0:i1, i0:i1] = np.tril(inv[i0:i1, i0:i1]) + np.tril(inv[i0:i1, i0:i1], -1).T
+    neg_diag = -np.diag(inv).copy()
+    inv /= neg_diag[None, :]
+    inv[np.diag_indices(m)] = 0.0
     k = min(int(topk), m - 1)
-    top = np.argpartition(-b, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(b, top, axis=1).ravel()
-    del b
+    top = np.empty((m, k), dtype=np.int64)
+    vals = np.empty((m, k), dtype=np.float32)
+    for i0 in range(0, m, block):
+        rows = inv[i0 : i0 + block]
+        top[i0 : i0 + block] = np.argpartition(-rows, k - 1, axis=1)[:, :k]
+        vals[i0 : i0 + block] = np.take_along_axis(rows, top[i0 : i0 + block], axis=1)
+    del inv
     out = sparse.csr_matrix(
-        (vals, (np.repeat(items, k), items[top.ravel()])), shape=(n_items, n_items), dtype=np.float32
+        (vals.ravel(), (np.repeat(items, k), items[top.ravel()])), shape=(n_items, n_items), dtype=np.float32
     )
     out.eliminate_zeros()
     return out, {"items": int(m), "lambda": float(lam), "topk": int(k)}
