@@ -267,23 +267,35 @@ def main() -> None:
     # The "on" side must really show blocks: count them in the markup.
     shown = {page: client.get(urls[page][0]).content.decode().count("data-oscar-llm-rec-block=") for page in urls}
     samples = {f"{page}/{mode}": [] for page in urls for mode in ("off", "on")}
-    for _ in range(args.rounds):
+    round_ratios: dict[str, list[float]] = {page: [] for page in urls}
+    for n_round in range(args.rounds):
         for page in urls:
-            switch(False)
-            run(page)
-            samples[f"{page}/off"] += run(page)
-            switch(True)
-            run(page)  # refill the caches the switch cleared
-            samples[f"{page}/on"] += run(page)
+            # Alternate which side goes first, so neither always follows the other (order effects cancel).
+            order = (False, True) if n_round % 2 == 0 else (True, False)
+            medians = {}
+            for on in order:
+                switch(on)
+                run(page)  # refill the caches the switch cleared
+                times = run(page)
+                samples[f"{page}/{'on' if on else 'off'}"] += times
+                medians[on] = statistics.median(times)
+            round_ratios[page].append(medians[True] / medians[False])
     switch(True)
     pages = {}
     for page in urls:
         off = statistics.median(samples[f"{page}/off"]) * 1000
         on = statistics.median(samples[f"{page}/on"]) * 1000
-        pages[page] = {"median_off_ms": round(off, 3), "median_on_ms": round(on, 3), "ratio": round(on / off, 4)}
+        # The median of the per-round ratios is robust to the machine's speed drifting between rounds.
+        paired = statistics.median(round_ratios[page])
+        pages[page] = {
+            "median_off_ms": round(off, 3),
+            "median_on_ms": round(on, 3),
+            "ratio": round(on / off, 4),
+            "paired_ratio": round(paired, 4),
+        }
         print(
-            f"{page:>7} page: off {off:.2f} ms, on {on:.2f} ms, ratio {on / off:.4f} "
-            f"({len(samples[f'{page}/on'])} requests each)"
+            f"{page:>7} page: off {off:.2f} ms, on {on:.2f} ms, ratio {on / off:.4f}, "
+            f"median of per-round ratios {paired:.4f} ({len(samples[f'{page}/on'])} requests each)"
         )
     result = {
         "products": n_products,
