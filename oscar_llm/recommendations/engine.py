@@ -88,7 +88,7 @@ class EngineConfig:
     w_text: float = 1.0
     w_pop: float = 0.3
     # EASE (Steck 2019), only where the blend is tuned: ridge penalty, the most frequent items it covers (a dense
-    # inverse, cubic in their number: ~40 s for 17k items on two cores) and the weights kept per item.
+    # inverse, cubic in their number: 48 s for 16,832 items on two cores) and the weights kept per item.
     w_ease: float = 100.0
     ease_lambda: float = 100.0
     ease_max_items: int = 20000
