@@ -221,11 +221,14 @@ class SequenceModel:
                     hidden = module.encode(torch.searchsorted(need, inp_t), table)
                     logits = hidden[keep] @ table[torch.searchsorted(need, cand)].T + module.out_bias[cand]
                     loss = torch.nn.functional.cross_entropy(logits, torch.searchsorted(cand, targets))
-                # Cosine decay to zero over the run: by steps, or by the time budget when that would end the run
-                # first, so a fit cut short on a busy machine still ends on a small learning rate.
+                # Cosine decay to zero over the run: by steps, or by the time budget once the pace so far says it
+                # will end the run first, so a fit cut short on a busy machine still ends on a small learning
+                # rate, and a fit that finishes its epochs in time depends on the seed only.
                 progress = step / steps_total
-                if budget_s:
-                    progress = max(progress, (time.perf_counter() - started) / budget_s)
+                if budget_s and step:
+                    elapsed = time.perf_counter() - started
+                    if elapsed / step * steps_total > budget_s:
+                        progress = max(progress, elapsed / budget_s)
                 for group in optimiser.param_groups:
                     group["lr"] = cfg.seq_lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
                 step += 1
