@@ -105,6 +105,15 @@ class ContradictionAudit:
 # -- evaluation --------------------------------------------------------------------------------
 
 
+def write_jsonl(path: str | Path, records: Iterable[Mapping[str, Any]]) -> None:
+    """One JSON object per line (UTF-8, not ASCII-escaped), creating the parent folder."""
+    out_path = Path(path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with out_path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def evaluate_titles(
     catalogue: str | Path,
     generator: TextGenerator,
@@ -171,11 +180,7 @@ def evaluate_titles(
             }
         )
     if out:
-        out_path = Path(out)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        with out_path.open("w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        write_jsonl(out, records)
 
     generated = len(records)
     return {

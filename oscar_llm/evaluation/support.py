@@ -29,6 +29,7 @@ from ..support.prompts import PROMPT_VERSION
 from ..support.training import read_tickets_csv
 from ..support.triage import IntentClassifier, with_extra_intents
 from ..support.types import ArticleFact, DraftRequest
+from .content import write_jsonl
 
 
 def knowledge_base(embedder: Any) -> tuple[list[ArticleFact], np.ndarray | None, str]:
@@ -145,11 +146,7 @@ def evaluate_support(
     seconds = time.perf_counter() - started
 
     if out:
-        out_path = Path(out)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        with out_path.open("w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        write_jsonl(out, records)
     n = len(records)
     return {
         "what": "support",
