@@ -5,21 +5,11 @@ from __future__ import annotations
 from oscar_llm.support.checks import check_draft
 from oscar_llm.support.facts import GatheredFacts
 from oscar_llm.support.kb_articles import article_facts
-from oscar_llm.support.types import OrderFact, OrderLineFact
+from tests.support_helpers import order_fact
 
 ARTICLES = {a.title: a for a in article_facts()}
 CONTACT = [a for a in article_facts() if "contact" in a.tags]
-ORDER = OrderFact(
-    number="100023",
-    status="Shipped",
-    placed="2026-11-02",
-    total="59.90",
-    currency="GBP",
-    lines=(OrderLineFact(title="Navy Linen Shirt", quantity=1, price="49.90"),),
-    shipping_city="Leeds",
-    shipping_country="United Kingdom",
-    tracking="RM123456789GB",
-)
+ORDER = order_fact()
 
 
 def facts(*titles: str, orders=(ORDER,), name: str = "Jane") -> GatheredFacts:
