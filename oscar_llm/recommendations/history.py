@@ -59,12 +59,10 @@ def schedule_profile_refresh(*, user_id: int | None = None, visitor: str = "") -
     return created
 
 
-def schedule_product_neighbours(product_id: int) -> None:
-    """Queue the neighbour lists of a product that has none yet (at most once a minute)."""
-    if not cache.add(f"oscar_llm:recs:pending:product:{product_id}", 1, 60):
-        return
+def _enqueue_product_job(name: str, product_id: int) -> None:
+    """A job about one product that is never deduplicated by content (each call is a new request)."""
     jobs.enqueue(
-        PRODUCT_JOB,
+        name,
         target_model="catalogue.product",
         target_id=int(product_id),
         params={},
@@ -72,6 +70,13 @@ def schedule_product_neighbours(product_id: int) -> None:
         prompt_version="-",
         model_id="-",
     )
+
+
+def schedule_product_neighbours(product_id: int) -> None:
+    """Queue the neighbour lists of a product that has none yet (at most once a minute)."""
+    if not cache.add(f"oscar_llm:recs:pending:product:{product_id}", 1, 60):
+        return
+    _enqueue_product_job(PRODUCT_JOB, product_id)
 
 
 def schedule_vector_refresh(product_id: int | None) -> None:
@@ -83,15 +88,7 @@ def schedule_vector_refresh(product_id: int | None) -> None:
         return
 
     def queue() -> None:
-        jobs.enqueue(
-            VECTOR_JOB,
-            target_model="catalogue.product",
-            target_id=int(product_id),
-            params={},
-            input_hash=str(time.time_ns()),
-            prompt_version="-",
-            model_id="-",
-        )
+        _enqueue_product_job(VECTOR_JOB, product_id)
 
     queue.oscar_llm_vector_id = product_id
     transaction.on_commit(queue)
