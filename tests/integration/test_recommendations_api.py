@@ -15,17 +15,9 @@ from oscar.test.factories import BasketFactory
 from oscar_llm.models import Feature, FeatureSwitch, RecommendationList, RecommendationRule
 from oscar_llm.recommendations.config import GLOBAL_KEY, SIMILAR, TOGETHER, TRENDING, USER
 from tests.conftest import database_url
+from tests.recommendation_helpers import write_list
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def write_list(kind, key, products, *, reason="similar", source=None, source_title=""):
-    items = [
-        {"id": p.pk, "score": 1.0 - n * 0.01, "reason": reason, "source": source, "source_title": source_title}
-        for n, p in enumerate(products)
-    ]
-    RecommendationList.objects.update_or_create(kind=kind, key=str(key), defaults={"items": items})
-    cache.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from oscar.core.loading import get_model
@@ -12,6 +11,7 @@ from oscar.test.factories import BasketFactory, create_order
 from oscar_llm.models import Feature, FeatureSwitch, RecommendationList, RecommendationRule
 from oscar_llm.recommendations import services
 from oscar_llm.recommendations.config import CATEGORY, GLOBAL_KEY, POPULAR, SIMILAR, TOGETHER, TRENDING, USER
+from tests.recommendation_helpers import write_list
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +21,6 @@ Category = get_model("catalogue", "Category")
 @pytest.fixture(autouse=True)
 def recs_on(db):
     FeatureSwitch.set(Feature.RECOMMENDATIONS, enabled=True)
-
-
-def write_list(kind: str, key, products, *, reason: str = "similar", source=None, source_title: str = ""):
-    items = [
-        {"id": p.pk, "score": 1.0 - n * 0.01, "reason": reason, "source": source, "source_title": source_title}
-        for n, p in enumerate(products)
-    ]
-    RecommendationList.objects.update_or_create(kind=kind, key=str(key), defaults={"items": items})
-    # What a worker does after writing lists: pages read them on their next request.
-    cache.clear()
 
 
 @pytest.fixture
