@@ -42,7 +42,7 @@ def main() -> None:
     django.setup()
     import torch
 
-    from oscar_llm.content.facts import facts_from_fashion_row
+    from oscar_llm.catalogue import facts_from_fashion_row
     from oscar_llm.content.generation import generate_checked
     from oscar_llm.content.prompts import PromptContext, build_request
     from oscar_llm.content.training_data import read_fashion_csv

@@ -5,7 +5,7 @@
 The shop model directory must have its triage next to it (``oscar_llm_train --support CSV``
 writes both). Demo customers open N tickets about their own orders with texts from the Bitext
 tickets; each message's drafting job then runs through the worker's own code path
-(``handlers.run_claimed``: claim, build the requests from the ORM, triage, retrieval, generation,
+(``jobs.run_claimed``: claim, build the requests from the ORM, triage, retrieval, generation,
 checks, store the draft). Two arrival patterns:
 
 - one at a time: each ticket is drafted before the next arrives (a quiet shop);
@@ -63,7 +63,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
 
-    from oscar_llm.handlers import run_claimed
+    from oscar_llm.jobs import run_claimed
     from oscar_llm.models import Feature, FeatureSwitch, Job, ReplyDraft, Ticket
     from oscar_llm.support import services
     from oscar_llm.support.triage import default_triage_dir

@@ -1,5 +1,11 @@
+from importlib import import_module
+
 from django.utils.translation import gettext_lazy as _
 from oscar.core.application import OscarConfig
+
+# The feature packages, side by side (docs/architecture.md, "Adding a feature"): each has a
+# ``wiring.ready()`` that registers its job kinds, connects its receivers and imports its tasks.
+FEATURES = ("content", "recommendations", "support")
 
 
 class OscarLLMConfig(OscarConfig):
@@ -10,22 +16,22 @@ class OscarLLMConfig(OscarConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects Oscar's signals)
+        from django.core import checks
 
-        # Basket additions from recommendations; cached blocks dropped when stock or rules change.
-        from .recommendations import block_cache, tracking  # noqa: F401
+        from . import interactions
+        from .jobs import tasks  # noqa: F401  (registers the job tasks with Celery)
+        from .settings import check_settings
+
+        checks.register(check_settings, checks.Tags.compatibility)
+        interactions.connect_receivers()
+        for feature in FEATURES:
+            import_module(f"{self.name}.{feature}.wiring").ready()
 
     def get_urls(self) -> list:
-        from django.urls import path
-
-        from .recommendations.storefront_views import recommendation_click
-        from .support import views as support
-
-        urls = [
-            path("recommendations/click/", recommendation_click, name="oscar_llm-recommendation-click"),
-            # The customer's support desk lives in Oscar's account area.
-            path("accounts/support/", support.TicketListView.as_view(), name="oscar_llm-support-list"),
-            path("accounts/support/new/", support.TicketCreateView.as_view(), name="oscar_llm-support-create"),
-            path("accounts/support/<int:pk>/", support.TicketDetailView.as_view(), name="oscar_llm-support-detail"),
-        ]
+        """The storefront URLs of every feature whose wiring has ``storefront_urls()``."""
+        urls: list = []
+        for feature in FEATURES:
+            wiring = import_module(f"{self.name}.{feature}.wiring")
+            if hasattr(wiring, "storefront_urls"):
+                urls += wiring.storefront_urls()
         return self.post_process_urls(urls)

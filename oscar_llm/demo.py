@@ -29,7 +29,7 @@ from django.utils import timezone
 from oscar.apps.catalogue.categories import create_from_breadcrumbs
 from oscar.core.loading import get_class, get_model
 
-from oscar_llm.events import EVENT_WEIGHTS
+from oscar_llm.interactions import EVENT_WEIGHTS
 from oscar_llm.models import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Interaction, ShopVoice
 
 T = TypeVar("T")

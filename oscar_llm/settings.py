@@ -59,8 +59,6 @@ DEFAULTS: dict[str, Any] = {
     # Embeddings: the bundled all-MiniLM-L6-v2 unless a local path is given.
     "EMBEDDER": "oscar_llm.llm.embeddings.SentenceTransformerEmbedder",
     "EMBEDDING_MODEL": None,
-    # Bumped whenever a prompt template changes, so old drafts are regenerated.
-    "PROMPT_VERSION": "content-v1",
     # Customer segments. Each is a label plus the facts it puts first in the
     # prompt; a customer is assigned by what they browse and buy.
     "SEGMENTS": {
@@ -68,16 +66,14 @@ DEFAULTS: dict[str, Any] = {
         "value": {"label": "Value seekers", "focus": ["price", "material"]},
         "premium": {"label": "Premium shoppers", "focus": ["brand", "material"]},
     },
-    # Jobs (DESIGN.md principle 2).
+    # Jobs (docs/architecture.md, "Jobs"). The sweep runs as often as the beat schedule says.
     "JOB_MAX_ATTEMPTS": 5,
     "JOB_LEASE_SECONDS": 600,
     "JOB_REQUEUE_AFTER_SECONDS": 120,
-    "SWEEP_INTERVAL_SECONDS": 60,
-    "STALE_CONTENT_DAYS": 30,
     # How long pages cache published copy (publishing clears it at once in the
     # process that publishes; other processes see it after this many seconds).
     "CACHE_TIMEOUT": 60,
-    # Recommendations (issue 3). Event weights multiply Interaction.weight when the engine fits.
+    # Recommendations. Event weights multiply Interaction.weight when the engine fits.
     "RECOMMENDATIONS": {
         "EVENT_RETENTION_DAYS": 365,
         # Page-view events go to a worker as one broker message instead of a database write.
@@ -121,6 +117,14 @@ DEFAULTS: dict[str, Any] = {
 
 IMPORT_STRINGS = ("GENERATOR", "EMBEDDER", "ADAPTER")
 
+# Keys earlier releases documented that no code reads: a shop that still sets one is told so.
+REMOVED = {
+    "PROMPT_VERSION": "each feature versions its own prompts in code (content-v1, support-v1); "
+    "the version is part of every job key",
+    "SWEEP_INTERVAL_SECONDS": "the job sweep runs as often as CELERY_BEAT_SCHEDULE says",
+    "STALE_CONTENT_DAYS": "stale copy is found by its facts, prompt and model, not its age",
+}
+
 
 class LLMSettings:
     def __init__(self) -> None:
@@ -163,3 +167,25 @@ def _reload(*, setting: str, **kwargs: Any) -> None:
 
 
 setting_changed.connect(_reload)
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """System check: ``OSCAR_LLM`` keys this version does not know (a typo is otherwise silent)."""
+    from difflib import get_close_matches
+
+    from django.core.checks import Warning
+
+    user = getattr(settings, "OSCAR_LLM", {}) or {}
+    if not isinstance(user, dict):
+        return [Warning("OSCAR_LLM must be a dict.", id="oscar_llm.W001")]
+    messages = []
+    for key in sorted(set(user) - set(DEFAULTS)):
+        if key in REMOVED:
+            hint = f"Remove it: {REMOVED[key]}."
+        else:
+            close = get_close_matches(key, list(DEFAULTS), n=1)
+            hint = f"Did you mean {close[0]!r}?" if close else f"Known keys: {', '.join(sorted(DEFAULTS))}."
+        messages.append(
+            Warning(f"OSCAR_LLM[{key!r}] is not a setting oscar_llm reads.", hint=hint, id="oscar_llm.W002")
+        )
+    return messages

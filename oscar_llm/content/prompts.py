@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..catalogue import ordered_items, prompt_facts
 from ..llm.base import GenerationRequest
-from .facts import ordered_items, prompt_facts
 
 PROMPT_VERSION = "content-v1"
 

@@ -8,30 +8,40 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
 
 from .. import jobs
+from ..catalogue import facts_hash, product_facts, prompt_facts
 from ..guardrails.checks import Limits
 from ..guardrails.html import sanitize_for_kind
 from ..guardrails.vocabulary import catalogue_vocabulary
 from ..llm.registry import configured_model_id
 from ..models import ContentDraft, ContentKind, ContentVersion, Feature, FeatureSwitch, Job, ShopVoice
 from ..settings import llm_settings
-from .facts import facts_hash, product_facts, prompt_facts
 from .prompts import PROMPT_VERSION, PromptContext
 
 logger = logging.getLogger(__name__)
 
 KINDS = [k.value for k in ContentKind]
 JOB_PREFIX = "content."
+PLAN_JOB = "content.plan"
+BULK_JOB = "content.bulk"
 PRODUCT_TARGET = "catalogue.product"
 BULK_MESSAGE_SIZE = 64
+# Jobs of one kind a worker generates in one batch (titles are short, so more fit).
+GENERATION_BATCH_SIZES = {
+    ContentKind.TITLE.value: 128,
+    ContentKind.DESCRIPTION.value: 64,
+    ContentKind.META_DESCRIPTION.value: 64,
+}
 
 
 # --- context -------------------------------------------------------------------------------------
@@ -84,20 +94,18 @@ def request_generation(
     facts = product_facts(product)
     model_id = configured_model_id()
     created_jobs = []
-    nonce = time.time_ns() if force else None
+    nonce = uuid.uuid4().hex if force else None
     for kind in kinds or KINDS:
         for segment in segments or list(llm_settings.SEGMENTS):
             for language in languages or voice.language_list:
                 ctx = prompt_context(kind, segment, language, voice)
                 input_hash = facts_hash(prompt_facts(facts, kind), ctx, limits_for(ctx, voice), nonce)
-                job, created = jobs.enqueue(
+                job, created = jobs.request(
                     JOB_PREFIX + kind,
                     target_model=PRODUCT_TARGET,
                     target_id=product.pk,
                     params={"kind": kind, "segment": segment, "language": language},
-                    input_hash=input_hash,
-                    prompt_version=PROMPT_VERSION,
-                    model_id=model_id,
+                    key=jobs.JobKey(input_hash, PROMPT_VERSION, model_id),
                     send=False,
                 )
                 if created:
@@ -122,7 +130,51 @@ def request_bulk(products: Iterable[Any] | None = None, **kwargs: Any) -> int:
     return len(created)
 
 
+def request_plan_after_commit(product_id: int) -> None:
+    """A product's facts changed: once this transaction commits, queue one "plan" job for it.
+
+    The worker reads the facts and writes the per-kind generation jobs, which are idempotent by
+    input hash; several saves of one product in one transaction make one plan job.
+    """
+    jobs.on_commit_once(
+        (PLAN_JOB, product_id),
+        lambda: jobs.request(PLAN_JOB, target_model=PRODUCT_TARGET, target_id=product_id),
+    )
+
+
+def request_bulk_job(requested_by: Any) -> Job:
+    """Queue copy for every public product as one background job (a request stays fast).
+
+    ``requested_by`` is the feature switch that was turned on (one job per flip) or the staff
+    user who asked (a new job each time).
+    """
+    if isinstance(requested_by, FeatureSwitch):
+        key = jobs.JobKey(input_hash=requested_by.updated_at.isoformat())
+        target_model = "oscar_llm.featureswitch"
+    else:
+        key = None
+        target_model = settings.AUTH_USER_MODEL.lower()
+    job, _created = jobs.request(BULK_JOB, target_model=target_model, target_id=requested_by.pk, key=key)
+    return job
+
+
 # --- running -------------------------------------------------------------------------------------
+
+
+def run_plan_jobs(job_list: list[Job]) -> None:
+    """A product changed: write the generation jobs for its current facts."""
+    Product = get_model("catalogue", "Product")
+    products = Product.objects.in_bulk([job.target_id for job in job_list])
+    for job in job_list:
+        product = products.get(job.target_id)
+        created = request_generation(product) if product else []
+        jobs.complete(job, {"queued": len(created)})
+
+
+def run_bulk_jobs(job_list: list[Job]) -> None:
+    for job in job_list:
+        count = request_bulk(**job.params.get("kwargs", {}))
+        jobs.complete(job, {"queued": count})
 
 
 def run_generation_jobs(job_list: list[Job], generator: Any = None) -> list[ContentDraft]:

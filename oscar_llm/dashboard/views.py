@@ -8,11 +8,9 @@ the services, shared with the API, the tasks and the management commands.
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Max, Q, QuerySet
@@ -211,15 +209,7 @@ class GenerateAllView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
-            job, created = jobs.enqueue(
-                "content.bulk",
-                target_model=settings.AUTH_USER_MODEL.lower(),
-                target_id=request.user.pk,
-                params={},
-                input_hash=str(time.time_ns()),
-                prompt_version="-",
-                model_id="-",
-            )
+            job = services.request_bulk_job(request.user)
         except QUEUE_ERRORS as exc:
             logger.exception("Could not queue bulk generation")
             messages.error(request, _("Could not queue generation: %(error)s") % {"error": exc})

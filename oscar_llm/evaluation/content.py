@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..content.facts import facts_from_fashion_row
+from ..catalogue import facts_from_fashion_row
 from ..content.generation import generate_checked
 from ..content.prompts import PromptContext
 from ..content.training_data import read_fashion_csv

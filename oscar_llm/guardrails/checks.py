@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..content.facts import prompt_facts
+from ..catalogue import prompt_facts
 from .html import plain_text, sanitize_for_kind
 from .language import language_problem
 from .vocabulary import Vocabulary, normalise, split_values, surface_forms

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..content.facts import CHECKED_ATTRIBUTES
+from ..catalogue import CHECKED_ATTRIBUTES
 
 _NORM_SUBS = [
     (re.compile(r"['’]s\b"), ""),
@@ -113,7 +113,7 @@ def catalogue_vocabulary() -> Vocabulary:
     from django.core.cache import cache
     from oscar.core.loading import get_model
 
-    from ..content.facts import normalise_attribute_code
+    from ..catalogue import normalise_attribute_code
 
     cached = cache.get("oscar_llm:vocabulary:v1")
     if cached is not None:

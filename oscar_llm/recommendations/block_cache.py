@@ -25,20 +25,13 @@ import logging
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import translation
-from oscar.core.loading import get_class, get_model
 
-from ..models import RecommendationRule
+from ..interactions import visitor_key
 from . import serving
-from .services import BASKET_COMPLETE, FOR_YOU, visitor_key
+from .services import BASKET_COMPLETE, FOR_YOU
 
 logger = logging.getLogger(__name__)
-
-Product = get_model("catalogue", "Product")
-StockRecord = get_model("partner", "StockRecord")
-order_placed = get_class("order.signals", "order_placed")
 
 GENERATION_KEY = "oscar_llm:recblock:generation"
 BLOCK_CACHE_SECONDS = 60
@@ -62,24 +55,8 @@ def bump_generation(*args: Any, **kwargs: Any) -> None:
         logger.exception("Could not invalidate the cached recommendation blocks")
 
 
-post_save.connect(bump_generation, sender=Product, dispatch_uid="oscar_llm_recblock_product")
-post_save.connect(bump_generation, sender=StockRecord, dispatch_uid="oscar_llm_recblock_stock")
-post_delete.connect(bump_generation, sender=Product, dispatch_uid="oscar_llm_recblock_product_del")
-post_delete.connect(bump_generation, sender=StockRecord, dispatch_uid="oscar_llm_recblock_stock_del")
-
-
-@receiver(post_save, sender=RecommendationRule, dispatch_uid="oscar_llm_recblock_rule")
-@receiver(post_delete, sender=RecommendationRule, dispatch_uid="oscar_llm_recblock_rule_del")
 def on_rule_changed(sender: Any, **kwargs: Any) -> None:
-    from .rules import clear_rules_cache
-
-    # The service caches the rules too; a block worked out again must see the new ones.
-    clear_rules_cache()
-    bump_generation()
-
-
-@receiver(order_placed, dispatch_uid="oscar_llm_recblock_order")
-def on_order_placed(sender: Any, **kwargs: Any) -> None:
+    # The rule's own save() clears the rules cache; blocks cached with the old rules are stale too.
     bump_generation()
 
 

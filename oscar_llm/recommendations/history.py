@@ -1,22 +1,20 @@
-"""Customer histories on the web side: cheap scheduling after events, the login merge, retention.
+"""Customer histories on the web side: cheap scheduling after events, the login merge.
 
 Everything here runs in web processes, so it only writes rows and queues jobs; the model work
-(``precompute``) runs in workers.
+(``precompute``) runs in workers. The events themselves are the core's (``oscar_llm.interactions``);
+this module listens to its signals.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
-from django.utils import timezone
 
 from .. import jobs
-from ..models import Interaction
+from ..models import Feature, FeatureSwitch, RecommendationList
 from .config import USER, VISITOR, setting
 
 logger = logging.getLogger(__name__)
@@ -27,8 +25,11 @@ VECTOR_JOB = "recs.vectors"
 FIT_JOB = "recs.fit"
 
 
-def _send_later(job_id: int, countdown: int) -> None:
-    transaction.on_commit(lambda: jobs._send([job_id], countdown=countdown))
+def recommendations_on() -> bool:
+    try:
+        return FeatureSwitch.is_enabled(Feature.RECOMMENDATIONS)
+    except Exception:  # tables not migrated yet
+        return False
 
 
 def schedule_profile_refresh(*, user_id: int | None = None, visitor: str = "") -> bool:
@@ -44,93 +45,63 @@ def schedule_profile_refresh(*, user_id: int | None = None, visitor: str = "") -
     debounce = max(1, int(setting("REFRESH_DEBOUNCE_SECONDS")))
     if not cache.add(f"oscar_llm:recs:pending:{kind}:{key}", 1, debounce):
         return False
-    job, created = jobs.enqueue(
+    _job, created = jobs.request(
         PROFILE_JOB,
         target_model=f"oscar_llm.{kind}",
         target_id=int(user_id or 0),
         params={"kind": kind, "key": key},
-        input_hash=str(time.time_ns()),
-        prompt_version="-",
-        model_id="-",
-        send=False,
+        countdown=debounce,
     )
-    if created:
-        _send_later(job.pk, debounce)
     return created
-
-
-def _enqueue_product_job(name: str, product_id: int) -> None:
-    """A job about one product that is never deduplicated by content (each call is a new request)."""
-    jobs.enqueue(
-        name,
-        target_model="catalogue.product",
-        target_id=int(product_id),
-        params={},
-        input_hash=str(time.time_ns()),
-        prompt_version="-",
-        model_id="-",
-    )
 
 
 def schedule_product_neighbours(product_id: int) -> None:
     """Queue the neighbour lists of a product that has none yet (at most once a minute)."""
     if not cache.add(f"oscar_llm:recs:pending:product:{product_id}", 1, 60):
         return
-    _enqueue_product_job(PRODUCT_JOB, product_id)
+    jobs.request(PRODUCT_JOB, target_model="catalogue.product", target_id=int(product_id))
 
 
 def schedule_vector_refresh(product_id: int | None) -> None:
-    """A product changed: recompute its vector in a worker (skipped there when its facts did not change)."""
+    """A product changed: recompute its vector in a worker (skipped there when its facts did not change).
+
+    One job per product per transaction, however many of its rows were saved.
+    """
     if not product_id:
         return
-    connection = transaction.get_connection()
-    if any(getattr(func, "oscar_llm_vector_id", None) == product_id for _, func, _ in connection.run_on_commit):
-        return
-
-    def queue() -> None:
-        _enqueue_product_job(VECTOR_JOB, product_id)
-
-    queue.oscar_llm_vector_id = product_id
-    transaction.on_commit(queue)
+    jobs.on_commit_once(
+        (VECTOR_JOB, product_id),
+        lambda: jobs.request(VECTOR_JOB, target_model="catalogue.product", target_id=int(product_id)),
+    )
 
 
 def schedule_fit(reason: str = "periodic", *, bucket_seconds: int = 3600) -> Any:
     """Queue a fit of the whole engine; one per ``bucket_seconds`` per reason (idempotent)."""
     bucket = int(time.time() // max(1, bucket_seconds))
-    job, _created = jobs.enqueue(
+    job, _created = jobs.request(
         FIT_JOB,
         target_model="oscar_llm.recommender",
         target_id=0,
         params={"reason": reason},
-        input_hash=f"{reason}:{bucket}",
-        prompt_version="-",
-        model_id="-",
+        key=jobs.JobKey(input_hash=f"{reason}:{bucket}"),
     )
     return job
 
 
-def merge_visitor_into_user(visitor: str, user: Any) -> int:
-    """Give an anonymous visitor's events to the account they just logged in to; returns how many."""
-    if not visitor or user is None or not getattr(user, "pk", None):
-        return 0
-    moved = Interaction.objects.filter(user__isnull=True, session_key=visitor).update(user=user)
-    if moved:
-        from ..models import RecommendationList
-
-        # The visitor's list is now the customer's; the customer's list is refreshed from both histories.
-        RecommendationList.objects.filter(kind=VISITOR, key=visitor).delete()
-        cache.delete(f"oscar_llm:recs:pending:{USER}:{user.pk}")
-        schedule_profile_refresh(user_id=user.pk)
-    return moved
+def on_interactions_saved(sender: Any, owners: set[tuple[int | None, str]], **kwargs: Any) -> None:
+    """New events: refresh the lists of who made them (debounced)."""
+    if not recommendations_on():
+        return
+    for user_id, visitor in owners:
+        try:
+            schedule_profile_refresh(user_id=user_id, visitor=visitor)
+        except Exception:
+            # The events are saved (a retry would duplicate them); the hourly fit catches up.
+            logger.warning("Could not queue a list refresh for %s", user_id or visitor, exc_info=True)
 
 
-def purge_old_events(now: Any = None) -> int:
-    """Delete interactions older than ``EVENT_RETENTION_DAYS`` (None or 0 keeps them forever)."""
-    days = setting("EVENT_RETENTION_DAYS")
-    if not days:
-        return 0
-    cutoff = (now or timezone.now()) - timedelta(days=float(days))
-    deleted, _ = Interaction.objects.filter(created_at__lt=cutoff).delete()
-    if deleted:
-        logger.info("Deleted %d interactions older than %s days", deleted, days)
-    return deleted
+def on_visitor_merged(sender: Any, visitor: str, user: Any, **kwargs: Any) -> None:
+    """The visitor's list is now the customer's; the customer's list is refreshed from both histories."""
+    RecommendationList.objects.filter(kind=VISITOR, key=visitor).delete()
+    cache.delete(f"oscar_llm:recs:pending:{USER}:{user.pk}")
+    schedule_profile_refresh(user_id=user.pk)

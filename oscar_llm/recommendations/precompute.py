@@ -36,22 +36,9 @@ _loaded: dict[str, Any] = {"key": None, "engine": None}
 # --- vectors -------------------------------------------------------------------------------------
 
 
-def facts_text(facts: dict[str, Any]) -> str:
-    """The text a product's vector is computed from: what a shopper would read about it."""
-    parts = [facts.get("title") or ""]
-    if facts.get("category"):
-        parts.append(facts["category"])
-    attributes = facts.get("attributes") or {}
-    parts += [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(attributes.items()) if v]
-    description = (facts.get("description") or "").strip()
-    if description:
-        parts.append(description[:400])
-    return ". ".join(p for p in parts if p)
-
-
 def compute_vectors(product_ids: Iterable[int], *, batch_size: int = 256, progress: bool = False) -> dict[str, int]:
     """Embed the facts of these products with the configured embedder; unchanged facts are skipped."""
-    from ..content.facts import product_facts
+    from ..catalogue import facts_text, product_facts
     from ..llm.registry import get_embedder
 
     ids = list(dict.fromkeys(int(p) for p in product_ids))

@@ -8,12 +8,13 @@ raises into a page, and costs one or two indexed queries plus cache reads.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from oscar.core.loading import get_model
 
+from ..interactions import visitor_key
+from ..models import BlockCode
 from . import rules as rules_mod
 from . import serving
 from .config import CATEGORY, POPULAR, SIMILAR, TOGETHER, TRENDING
@@ -22,12 +23,10 @@ logger = logging.getLogger(__name__)
 
 Product = get_model("catalogue", "Product")
 
-FOR_YOU = "product_for_you"
-SIMILAR_BLOCK = "product_similar"
-BASKET_COMPLETE = "basket_complete"
-BLOCKS: tuple[str, ...] = (FOR_YOU, SIMILAR_BLOCK, BASKET_COMPLETE)
-
-VISITOR_SESSION_KEY = "oscar_llm_visitor"
+FOR_YOU = BlockCode.FOR_YOU
+SIMILAR_BLOCK = BlockCode.SIMILAR
+BASKET_COMPLETE = BlockCode.BASKET
+BLOCKS: tuple[str, ...] = tuple(BlockCode.values)
 # The reason shown for a product the shop owner pinned (not an engine reason).
 PINNED = "pinned"
 
@@ -41,26 +40,6 @@ class RecommendedItem:
     reason_text: str
     source_product_id: int | None
     score: float
-
-
-def visitor_key(request: Any, *, create: bool = False) -> str:
-    """The anonymous visitor id events are keyed by, kept in the session *data*.
-
-    Django cycles the session key at login but keeps the data, so this id survives the login and
-    lets the visitor's history join the account. ``create`` starts one (events do; pages only read).
-    """
-    session = getattr(request, "session", None)
-    if session is None:
-        return ""
-    try:
-        key = session.get(VISITOR_SESSION_KEY, "")
-        if not key and create:
-            key = uuid.uuid4().hex
-            session[VISITOR_SESSION_KEY] = key
-        return key or ""
-    except Exception:  # a broken session store must not break the page
-        logger.warning("Could not read the visitor id from the session", exc_info=True)
-        return ""
 
 
 def reason_text(reason: str, *, source_title: str = "", personal: bool = False, source_event: str = "") -> str:

@@ -17,21 +17,16 @@ import threading
 import time
 from typing import Any
 
-from celery import shared_task
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.dispatch import receiver
 from django.utils import timezone
-from oscar.core.loading import get_class
 
-from ..models import Feature, FeatureSwitch, RecommendationBlock, RecommendationStat
+from ..models import BlockCode, Feature, FeatureSwitch, RecommendationBlock, RecommendationStat
 
 logger = logging.getLogger(__name__)
 
-basket_addition = get_class("basket.signals", "basket_addition")
-
-BLOCK_CODES: tuple[str, ...] = tuple(RecommendationBlock.Code.values)
+BLOCK_CODES: tuple[str, ...] = tuple(BlockCode.values)
 # A click leads to a basket addition "from a recommendation" if it happens within this time.
 ATTRIBUTION_MINUTES = 30
 SESSION_KEY = "oscar_llm_rec_clicks"
@@ -97,12 +92,6 @@ def flush_impressions() -> int:
     return moved
 
 
-@shared_task(ignore_result=True)
-def flush_recommendation_stats() -> int:
-    """Periodic (Celery beat): collect impression counters from a shared cache."""
-    return flush_impressions()
-
-
 class InvalidClick(ValueError):
     """The beacon named a block or product that does not exist."""
 
@@ -115,7 +104,7 @@ def record_click(request: Any, block: str, product_id: Any) -> None:
     """
     from oscar.core.loading import get_model
 
-    from .. import events
+    from .. import interactions
 
     if block not in BLOCK_CODES:
         raise InvalidClick(f"unknown block {block!r}")
@@ -129,7 +118,7 @@ def record_click(request: Any, block: str, product_id: Any) -> None:
     if not FeatureSwitch.is_enabled(Feature.RECOMMENDATIONS):
         return
     _bump(block, timezone.localdate(), clicks=1)
-    events.record(request, request.user, product, "click")
+    interactions.record(request, request.user, product, "click")
     clicks = dict(request.session.get(SESSION_KEY) or {})
     clicks[str(pk)] = [block, time.time()]
     # Keep the session small: only clicks that can still be attributed.
@@ -154,7 +143,6 @@ def attribute_basket_addition(request: Any, product: Any) -> str | None:
     return block
 
 
-@receiver(basket_addition, dispatch_uid="oscar_llm_rec_basket_attribution")
 def on_basket_addition(sender: Any, product: Any, user: Any, request: Any = None, **kwargs: Any) -> None:
     try:
         attribute_basket_addition(request, product)

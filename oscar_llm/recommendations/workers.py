@@ -1,4 +1,4 @@
-"""Job handlers for recommendations (registered in ``oscar_llm.handlers.HANDLERS``); workers only."""
+"""Job handlers for recommendations (registered in ``wiring.ready()``); workers only."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ import re
 import statistics
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -203,16 +204,14 @@ def request_draft(message: Message, *, force: bool = False, send: bool = True) -
         return None
     from ..llm.registry import configured_model_id
 
-    nonce = f":{time.time_ns()}" if force else ""
+    nonce = f":{uuid.uuid4().hex}" if force else ""
     input_hash = hashlib.sha256(f"{message.pk}:{message.body}{nonce}".encode()).hexdigest()
-    job, _created = jobs.enqueue(
+    job, _created = jobs.request(
         DRAFT_JOB,
         target_model=MESSAGE_TARGET,
         target_id=message.pk,
         params={"ticket_id": message.ticket_id},
-        input_hash=input_hash,
-        prompt_version=support_prompt_version(),
-        model_id=configured_model_id(),
+        key=jobs.JobKey(input_hash, support_prompt_version(), configured_model_id()),
         send=send,
     )
     return job
@@ -355,15 +354,13 @@ def save_article(article: KnowledgeArticle) -> KnowledgeArticle:
 def request_article_embedding(article: KnowledgeArticle, *, send: bool = True) -> Job | None:
     if article.vector_is_fresh:
         return None
-    job, _created = jobs.enqueue(
+    # The save time is part of the key: text edited back to an earlier version needs a new job.
+    input_hash = hashlib.sha256(f"{article.content_hash()}:{article.updated_at}".encode()).hexdigest()
+    job, _created = jobs.request(
         EMBED_JOB,
         target_model=ARTICLE_TARGET,
         target_id=article.pk,
-        params={},
-        # The save time is part of the key: text edited back to an earlier version needs a new job.
-        input_hash=hashlib.sha256(f"{article.content_hash()}:{article.updated_at}".encode()).hexdigest(),
-        prompt_version="embed-v1",
-        model_id=str(llm_settings.EMBEDDING_MODEL or "all-MiniLM-L6-v2"),
+        key=jobs.JobKey(input_hash, "embed-v1", str(llm_settings.EMBEDDING_MODEL or "all-MiniLM-L6-v2")),
         send=send,
     )
     return job

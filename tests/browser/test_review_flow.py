@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from oscar_llm.content.facts import product_facts
+from oscar_llm.catalogue import product_facts
 from oscar_llm.models import ContentDraft, ContentVersion, FeatureSwitch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,8 +6,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from oscar_llm.catalogue import product_facts
 from oscar_llm.content import services
-from oscar_llm.content.facts import product_facts
 from oscar_llm.models import ContentDraft, Feature, FeatureSwitch, Job
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from oscar_llm.catalogue import product_facts
 from oscar_llm.content import services
-from oscar_llm.content.facts import product_facts
 from oscar_llm.models import ContentDraft, ContentVersion, CustomerSegment, Feature, FeatureSwitch, Job, ShopVoice
 from tests.conftest import database_url
 

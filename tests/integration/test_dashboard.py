@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.urls import reverse
 
-from oscar_llm.content.facts import product_facts
+from oscar_llm.catalogue import product_facts
 from oscar_llm.dashboard.utils import word_diff
 from oscar_llm.models import ContentDraft, ContentVersion, FeatureSwitch, Job
 

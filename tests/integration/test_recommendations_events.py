@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from oscar_llm.interactions import VISITOR_SESSION_KEY, purge_old_events
 from oscar_llm.models import Feature, FeatureSwitch, Interaction, ItemVector, Job, RecommendationList
 from oscar_llm.recommendations import precompute, services
 from oscar_llm.recommendations.config import USER, VISITOR
-from oscar_llm.recommendations.history import purge_old_events
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_anonymous_views_are_keyed_by_a_visitor_id_and_join_the_account_at_login
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(dresses[0].get_absolute_url())
     assert response.status_code == 200
-    visitor = client.session[services.VISITOR_SESSION_KEY]
+    visitor = client.session[VISITOR_SESSION_KEY]
     event = Interaction.objects.get(event="view", user__isnull=True)
     assert event.session_key == visitor and event.product == dresses[0]
     # The view queued the visitor's list refresh; it ran (eagerly here) through the real engine.
@@ -103,7 +103,7 @@ def test_without_an_engine_the_first_refresh_fits_one(recs, catalogue, client, d
         client.get(dresses[0].get_absolute_url())
     assert Job.objects.get(kind="recs.fit").status == Job.Status.DONE
     assert precompute.engine_path().exists()
-    visitor = client.session[services.VISITOR_SESSION_KEY]
+    visitor = client.session[VISITOR_SESSION_KEY]
     assert RecommendationList.objects.filter(kind=VISITOR, key=visitor).exists()
 
 
@@ -121,7 +121,7 @@ def test_events_are_not_recorded_when_the_features_are_off(catalogue, client):
     dresses, _ = catalogue
     client.get(dresses[0].get_absolute_url())
     assert not Interaction.objects.exists()
-    assert services.VISITOR_SESSION_KEY not in client.session
+    assert VISITOR_SESSION_KEY not in client.session
 
 
 @pytest.mark.django_db(transaction=True)
@@ -144,13 +144,13 @@ def test_product_change_recomputes_its_vector_only_when_its_facts_change(recs, m
 
 
 def test_a_broker_that_is_down_loses_no_event(recs, catalogue, client, monkeypatch):
-    from oscar_llm import tasks
+    from oscar_llm import interactions
 
     def down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks.record_interactions, "apply_async", down)
+    monkeypatch.setattr(interactions.record_interactions, "apply_async", down)
     dresses, _ = catalogue
     assert client.get(dresses[0].get_absolute_url()).status_code == 200
     event = Interaction.objects.get(event="view")
-    assert event.product == dresses[0] and event.session_key == client.session[services.VISITOR_SESSION_KEY]
+    assert event.product == dresses[0] and event.session_key == client.session[VISITOR_SESSION_KEY]

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from oscar_llm.interactions import VISITOR_SESSION_KEY
 from oscar_llm.models import Feature, FeatureSwitch, Interaction, ItemVector, Job, RecommendationList
 from oscar_llm.recommendations import services
 from oscar_llm.recommendations.config import TRENDING, VISITOR
@@ -60,7 +61,7 @@ def test_switch_on_fits_and_events_refresh_the_visitor_list(make_product, django
 
     client.get(jackets[0].get_absolute_url())
     viewed_at = time.monotonic()
-    visitor = client.session[services.VISITOR_SESSION_KEY]
+    visitor = client.session[VISITOR_SESSION_KEY]
 
     def visitor_list():
         row = RecommendationList.objects.filter(kind=VISITOR, key=visitor).first()

@@ -10,7 +10,7 @@ from oscar.core.loading import get_model
 from tqdm import tqdm
 
 from oscar_llm.content import services
-from oscar_llm.handlers import run_claimed
+from oscar_llm.jobs import run_claimed
 from oscar_llm.models import ContentDraft, Job
 
 

@@ -1,12 +1,15 @@
-"""The job table (DESIGN.md principle 2): rows first, Celery messages only nudge.
+"""The job table: rows first, Celery messages only nudge (docs/architecture.md, "Jobs").
 
-* ``enqueue`` creates (or finds) the job for an input and sends a nudge after
-  the surrounding transaction commits. Same input hash + prompt version + model
-  -> same job, so repeating a request never repeats the work.
-* ``claim`` takes pending jobs with a lease; a worker that dies leaves its
-  lease to expire, and ``sweep`` hands such jobs back to the queue.
-* ``sweep`` also re-sends nudges for jobs that waited too long (a lost
-  message, a flushed Redis), and fails jobs that used up their attempts.
+* ``request`` creates (or finds) the job for an input and sends a nudge after the surrounding
+  transaction commits. A keyed job (``JobKey``: input hash + prompt version + model) is idempotent:
+  repeating a request never repeats the work. An unkeyed job is a new request each time.
+* ``claim`` takes pending jobs with a lease; a worker that dies leaves its lease to expire, and
+  ``sweep`` hands such jobs back to the queue.
+* ``sweep`` also re-sends nudges for jobs that waited too long (a lost message, a flushed Redis),
+  and fails jobs that used up their attempts.
+
+The Celery message is sent by task *name* (``RUN_JOBS_TASK``), so this module never imports the
+task module that imports it back.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,58 +28,112 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Job
-from .settings import llm_settings
+from ..models import Job
+from ..settings import llm_settings
+from .registry import JobKind, get_kind
 
 logger = logging.getLogger(__name__)
+
+# Stable since the first release: messages queued by a running shop keep running after an upgrade.
+RUN_JOBS_TASK = "oscar_llm.tasks.run_jobs"
+
+
+@dataclass(frozen=True)
+class JobKey:
+    """What makes two requests the same work: same input, same prompt, same model."""
+
+    input_hash: str
+    prompt_version: str = "-"
+    model_id: str = "-"
 
 
 def worker_token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _send(job_ids: list[int], countdown: int | None = None) -> None:
-    from .tasks import run_jobs
-
+def send(job_ids: list[int], countdown: int | None = None) -> None:
+    """Send one Celery message for ``job_ids`` now (most callers want :func:`nudge`)."""
     if not job_ids:
         return
+    from celery import current_app
+
     try:
-        run_jobs.apply_async((job_ids,), countdown=countdown)
+        current_app.signature(RUN_JOBS_TASK, args=(list(job_ids),)).apply_async(countdown=countdown)
     except Exception:  # a broker that is down must not break the request; the sweep re-sends
         logger.warning("Could not send a nudge for jobs %s; the sweep will retry.", job_ids, exc_info=True)
         return
     Job.objects.filter(pk__in=job_ids).update(queued_at=timezone.now())
 
 
-def nudge(job_ids: Iterable[int]) -> None:
+def nudge(job_ids: Iterable[int], *, countdown: int | None = None) -> None:
     """Send the Celery message once the current transaction has committed."""
     ids = list(job_ids)
     if ids:
-        transaction.on_commit(lambda: _send(ids))
+        transaction.on_commit(lambda: send(ids, countdown=countdown))
 
 
-def enqueue(
-    kind: str,
+class _OncePass:
+    """The keys already run by the callbacks of one commit."""
+
+    __slots__ = ("ran",)
+
+    def __init__(self) -> None:
+        self.ran: set[Hashable] = set()
+
+
+_once = threading.local()
+
+
+def on_commit_once(key: Hashable, func: Callable[[], Any]) -> None:
+    """Run ``func`` after the current transaction commits, at most once per ``key`` per commit.
+
+    Several saves of one product in one transaction queue one job. The de-duplication happens when
+    the callbacks run, not when they are registered, so a rolled-back transaction (whose callbacks
+    Django drops) leaves nothing behind that would swallow the next transaction's callback.
+    """
+    current = getattr(_once, "pass_", None)
+    if current is None:
+        current = _once.pass_ = _OncePass()
+
+    def run() -> None:
+        if getattr(_once, "pass_", None) is current:
+            _once.pass_ = None  # callbacks registered from now on belong to the next commit
+        if key in current.ran:
+            return
+        current.ran.add(key)
+        func()
+
+    transaction.on_commit(run)
+
+
+def request(
+    kind: str | JobKind,
     *,
     target_model: str,
     target_id: int,
-    params: dict[str, Any],
-    input_hash: str,
-    prompt_version: str,
-    model_id: str,
+    params: dict[str, Any] | None = None,
+    key: JobKey | None = None,
     send: bool = True,
+    countdown: int | None = None,
 ) -> tuple[Job, bool]:
-    """Get or create the job for this input; returns (job, created). Failed jobs are re-armed."""
+    """Get or create the job for this input; returns ``(job, created)``. Failed jobs are re-armed.
+
+    ``kind`` must be registered (:func:`register_kind`): a renamed or mistyped kind fails here, at
+    the request, not silently in a worker. Without ``key`` the job is a new request every time.
+    ``send=False`` leaves the nudge to the caller (e.g. one message for a batch of jobs).
+    """
+    name = get_kind(kind).name
+    key = key or JobKey(input_hash=f"once:{uuid.uuid4().hex}")
     lookup = {
-        "kind": kind,
+        "kind": name,
         "target_model": target_model,
         "target_id": target_id,
-        "input_hash": input_hash,
-        "prompt_version": prompt_version,
-        "model_id": model_id,
+        "input_hash": key.input_hash,
+        "prompt_version": key.prompt_version,
+        "model_id": key.model_id,
     }
     with transaction.atomic():
-        job, created = Job.objects.get_or_create(**lookup, defaults={"params": params})
+        job, created = Job.objects.get_or_create(**lookup, defaults={"params": params or {}})
     if not created and job.status == Job.Status.FAILED:
         Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
             status=Job.Status.PENDING, attempts=0, error="", next_attempt_at=None
@@ -82,7 +141,7 @@ def enqueue(
         job.refresh_from_db()
         created = True
     if created and send:
-        nudge([job.pk])
+        nudge([job.pk], countdown=countdown)
     return job, created
 
 
@@ -125,13 +184,16 @@ def complete(job: Job, result: dict[str, Any] | None = None) -> bool:
     )
 
 
-def fail(job: Job, error: str) -> bool:
-    """Record an error. Returns True when the job will be retried (with backoff), False when it gave up."""
+def fail(job: Job, error: str, *, retry: bool = True) -> bool:
+    """Record an error. Returns True when the job will be retried (with backoff), False when it gave up.
+
+    ``retry=False`` gives up at once (an error no retry can mend, such as an unknown job kind).
+    """
     job.refresh_from_db(fields=["attempts", "status"])
     if job.status != Job.Status.RUNNING:  # finished (or re-queued by the sweep) meanwhile
         return False
     now = timezone.now()
-    if job.attempts >= llm_settings.JOB_MAX_ATTEMPTS:
+    if not retry or job.attempts >= llm_settings.JOB_MAX_ATTEMPTS:
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.FAILED, error=error[:5000], finished_at=now, lease_expires_at=None
         )
@@ -144,7 +206,7 @@ def fail(job: Job, error: str) -> bool:
         claimed_by="",
         next_attempt_at=now + timedelta(seconds=backoff),
     )
-    _send([job.pk], countdown=backoff)
+    send([job.pk], countdown=backoff)
     return True
 
 
@@ -174,7 +236,7 @@ def sweep(now: Any = None) -> dict[str, int]:
     )
     # Retries whose backoff has passed were nudged before; nudge them again.
     for start in range(0, len(waiting), 50):
-        _send(waiting[start : start + 50])
+        send(waiting[start : start + 50])
     summary = {"reclaimed": reclaimed, "failed": failed, "requeued": len(waiting)}
     if any(summary.values()):
         logger.info("Job sweep: %s", summary)

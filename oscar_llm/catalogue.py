@@ -1,7 +1,9 @@
-"""Product -> facts: the only things a prompt may state.
+"""Product -> facts: the only things a prompt may state, read in one place for every feature.
 
-Facts are plain dicts so the same prompts and checks serve shop products,
-rows of a catalogue CSV (training and evaluation) and tests::
+Content, recommendations, product questions and marketing all read a product through
+``product_facts``; ``facts_text`` is the one plain-text rendering (what a shopper would read),
+which recommendations embed. Facts are plain dicts so the same prompts and checks serve shop
+products, rows of a catalogue CSV (training and evaluation) and tests::
 
     {"title": "...", "product_class": "...", "category": "Women > Clothing > Dresses",
      "attributes": {"brand": "...", "gender": "...", "colour": "...", "article_type": "...", ...},
@@ -93,7 +95,7 @@ def product_facts(product: Any) -> dict[str, Any]:
         facts["price"] = f"{info.price.excl_tax:.2f}"
         facts["currency"] = info.price.currency
     facts["in_stock"] = bool(info.availability.is_available_to_buy)
-    from ..adapter import get_adapter
+    from .adapter import get_adapter
 
     return get_adapter().product_facts(product, facts)
 
@@ -161,3 +163,16 @@ def ordered_items(flat: dict[str, str], focus: Iterable[str] = ()) -> list[tuple
 def facts_hash(*parts: Any) -> str:
     payload = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def facts_text(facts: dict[str, Any]) -> str:
+    """The text a product's vector is computed from: what a shopper would read about it."""
+    parts = [facts.get("title") or ""]
+    if facts.get("category"):
+        parts.append(facts["category"])
+    attributes = facts.get("attributes") or {}
+    parts += [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(attributes.items()) if v]
+    description = (facts.get("description") or "").strip()
+    if description:
+        parts.append(description[:400])
+    return ". ".join(p for p in parts if p)

@@ -1,0 +1,33 @@
+"""Jobs: the table, the registry of kinds, the batch runner (docs/architecture.md, "Jobs").
+
+Features use only what is exported here::
+
+    from oscar_llm import jobs
+
+    DRAFT = jobs.register_kind("support.draft", run_draft_jobs, batch_size=16)   # in wiring.ready()
+    jobs.request(DRAFT, target_model="oscar_llm.message", target_id=message.pk, key=jobs.JobKey(...))
+"""
+
+from .queue import JobKey, claim, complete, fail, nudge, on_commit_once, request, send, sweep, worker_token
+from .registry import JobKind, get_kind, kinds_of, register_kind, registered_kinds
+from .runner import run_claimed, run_pending
+
+__all__ = [
+    "JobKey",
+    "JobKind",
+    "claim",
+    "complete",
+    "fail",
+    "get_kind",
+    "kinds_of",
+    "nudge",
+    "on_commit_once",
+    "register_kind",
+    "registered_kinds",
+    "request",
+    "run_claimed",
+    "run_pending",
+    "send",
+    "sweep",
+    "worker_token",
+]

@@ -1,0 +1,46 @@
+"""The plugin's models: one module per feature plus the core ones, one app label (``oscar_llm``).
+
+Features import their models from here (``from ..models import Ticket``); see docs/architecture.md.
+"""
+
+from .content import VOICE_CACHE_KEY, ContentDraft, ContentKind, ContentVersion, CustomerSegment, ShopVoice
+from .core import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Job
+from .interactions import Interaction
+from .recommendations import (
+    RECOMMENDATION_BLOCKS_CACHE_KEY,
+    RECOMMENDATION_RULES_CACHE_KEY,
+    BlockCode,
+    ItemVector,
+    RecommendationBlock,
+    RecommendationList,
+    RecommendationRule,
+    RecommendationStat,
+)
+from .support import SUPPORT_MAX_MESSAGE_CHARS, KnowledgeArticle, Message, ReplyDraft, Ticket
+
+__all__ = [
+    "FEATURE_CACHE_KEY",
+    "RECOMMENDATION_BLOCKS_CACHE_KEY",
+    "RECOMMENDATION_RULES_CACHE_KEY",
+    "SUPPORT_MAX_MESSAGE_CHARS",
+    "VOICE_CACHE_KEY",
+    "BlockCode",
+    "ContentDraft",
+    "ContentKind",
+    "ContentVersion",
+    "CustomerSegment",
+    "Feature",
+    "FeatureSwitch",
+    "Interaction",
+    "ItemVector",
+    "Job",
+    "KnowledgeArticle",
+    "Message",
+    "RecommendationBlock",
+    "RecommendationList",
+    "RecommendationRule",
+    "RecommendationStat",
+    "ReplyDraft",
+    "ShopVoice",
+    "Ticket",
+]

@@ -1,0 +1,128 @@
+"""Core models: the admins' feature switches and the job table (docs/architecture.md, "Jobs").
+
+A :class:`Job` row exists before its Celery message; the message only nudges it.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+FEATURE_CACHE_KEY = "oscar_llm:features:v1"
+
+
+class Feature(models.TextChoices):
+    PRODUCT_COPY = "product_copy", _("Product copy")
+    RECOMMENDATIONS = "recommendations", _("Recommendations")
+    SUPPORT = "support", _("Support drafting")
+    MARKETING = "marketing", _("Marketing copy")
+
+
+class FeatureSwitch(models.Model):
+    """One row per feature; admins flip these in Django admin."""
+
+    feature = models.CharField(max_length=32, choices=Feature.choices, unique=True)
+    enabled = models.BooleanField(default=False)
+    auto_publish = models.BooleanField(
+        default=False,
+        help_text=_("Publish generated copy that passes every check without review."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["feature"]
+        verbose_name = _("feature switch")
+        verbose_name_plural = _("feature switches")
+
+    def __str__(self) -> str:
+        state = _("on") if self.enabled else _("off")
+        return f"{self.get_feature_display()} ({state})"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        # Every process reads the switches from the cache; a flip shows on the next request.
+        cache.delete(FEATURE_CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        cache.delete(FEATURE_CACHE_KEY)
+        return result
+
+    @classmethod
+    def states(cls) -> dict[str, dict[str, bool]]:
+        """All switches as ``{feature: {"enabled": .., "auto_publish": ..}}``, cached briefly."""
+        states = cache.get(FEATURE_CACHE_KEY)
+        if states is None:
+            states = {f.value: {"enabled": False, "auto_publish": False} for f in Feature}
+            for row in cls.objects.all():
+                states[row.feature] = {"enabled": row.enabled, "auto_publish": row.auto_publish}
+            cache.set(FEATURE_CACHE_KEY, states, 5)
+        return states
+
+    @classmethod
+    def is_enabled(cls, feature: str) -> bool:
+        return cls.states().get(feature, {}).get("enabled", False)
+
+    @classmethod
+    def auto_publishes(cls, feature: str) -> bool:
+        return cls.states().get(feature, {}).get("auto_publish", False)
+
+    @classmethod
+    def set(cls, feature: str, *, enabled: bool, auto_publish: bool | None = None) -> FeatureSwitch:
+        row, _created = cls.objects.get_or_create(feature=feature)
+        row.enabled = enabled
+        if auto_publish is not None:
+            row.auto_publish = auto_publish
+        row.save()
+        return row
+
+
+class Job(models.Model):
+    """A unit of model work. Exists before its Celery message, which only nudges it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=64, db_index=True)
+    target_model = models.CharField(max_length=64)
+    target_id = models.PositiveBigIntegerField()
+    params = models.JSONField(default=dict, blank=True)
+    input_hash = models.CharField(max_length=64)
+    prompt_version = models.CharField(max_length=64)
+    model_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    result = models.JSONField(default=dict, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target_model", "target_id", "input_hash", "prompt_version", "model_id"],
+                name="oscar_llm_job_idempotency",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target_model}#{self.target_id} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,34 @@
+"""What the support desk plugs into the core: its job kinds and receivers.
+
+Called from ``OscarLLMConfig.ready()``; see docs/architecture.md, "Adding a feature".
+"""
+
+from __future__ import annotations
+
+
+def ready() -> None:
+    from django.db.models.signals import post_save
+
+    from .. import jobs
+    from ..models import KnowledgeArticle
+    from . import receivers, services
+
+    jobs.register_kind(services.DRAFT_JOB, services.run_draft_jobs, batch_size=16)
+    jobs.register_kind(services.EMBED_JOB, services.run_embedding_jobs, batch_size=32)
+
+    post_save.connect(
+        receivers.knowledge_article_saved, sender=KnowledgeArticle, dispatch_uid="oscar_llm_article_saved"
+    )
+
+
+def storefront_urls() -> list:
+    from django.urls import path
+
+    from . import views
+
+    # The customer's support desk lives in Oscar's account area.
+    return [
+        path("accounts/support/", views.TicketListView.as_view(), name="oscar_llm-support-list"),
+        path("accounts/support/new/", views.TicketCreateView.as_view(), name="oscar_llm-support-create"),
+        path("accounts/support/<int:pk>/", views.TicketDetailView.as_view(), name="oscar_llm-support-detail"),
+    ]
