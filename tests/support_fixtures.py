@@ -48,9 +48,9 @@ def _train_support_model() -> str:
     """
     import tempfile
 
+    from oscar_llm.demo.knowledge_base import article_facts
     from oscar_llm.llm.registry import get_embedder
     from oscar_llm.llm.training import train_causal_lm
-    from oscar_llm.support.kb_articles import article_facts
     from oscar_llm.support.training import support_pairs
     from oscar_llm.support.triage import IntentClassifier, triage_dir_for
 
@@ -98,8 +98,8 @@ def knowledge_base(db):
     """The demo shop's policy articles, as the demo data loads them (vectors by the embed job)."""
     from django.utils.text import slugify
 
+    from oscar_llm.demo.knowledge_base import ARTICLES
     from oscar_llm.models import KnowledgeArticle
-    from oscar_llm.support.kb_articles import ARTICLES
 
     return [
         KnowledgeArticle.objects.create(

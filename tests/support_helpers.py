@@ -57,8 +57,8 @@ def embedder():
 @functools.lru_cache(maxsize=1)
 def tiny_support_model_dir() -> str:
     """A tiny GPT-2 trained on support reply pairs of a few hundred Bitext rows."""
+    from oscar_llm.demo.knowledge_base import article_facts
     from oscar_llm.llm.training import train_causal_lm
-    from oscar_llm.support.kb_articles import article_facts
     from oscar_llm.support.training import support_pairs
 
     train, _ = stratified_split(bitext_rows())
@@ -116,8 +116,8 @@ def order_fact():
 
 
 def drafter(generator, **kwargs):
+    from oscar_llm.demo.knowledge_base import article_facts
     from oscar_llm.support.drafting import SupportDrafter
-    from oscar_llm.support.kb_articles import article_facts
     from oscar_llm.support.knowledge import ArticleIndex
 
     index = ArticleIndex(article_facts(), embedder=embedder())

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..demo.knowledge_base import article_facts
 from ..support.drafting import SupportDrafter
-from ..support.kb_articles import article_facts
 from ..support.knowledge import ArticleIndex
 from ..support.prompts import PROMPT_VERSION
 from ..support.training import read_tickets_csv

@@ -111,7 +111,7 @@ class SupportDrafter:
         if triage is None:
             triage = IntentClassifier.load(default_triage_dir(), embedder=embedder)
         if index is None:
-            from .kb_articles import article_facts
+            from ..demo.knowledge_base import article_facts
 
             index = ArticleIndex(article_facts(), embedder=embedder)
         options = {

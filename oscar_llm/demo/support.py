@@ -25,7 +25,7 @@ DEMO_TICKETS = (
 
 def ensure_articles() -> int:
     """Create the demo policy articles that are missing; their embeddings are refreshed by a job."""
-    from .kb_articles import ARTICLES
+    from .knowledge_base import ARTICLES
 
     created = 0
     for spec in ARTICLES:
@@ -40,7 +40,7 @@ def ensure_articles() -> int:
 
 def ensure_tickets(customer_emails: list[str]) -> int:
     """A few tickets from demo customers about their own real orders (drafting is queued for each)."""
-    from . import services
+    from ..support import services
 
     User = get_user_model()
     created = 0

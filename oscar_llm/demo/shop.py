@@ -957,7 +957,7 @@ class DemoShopBuilder:
 
     def ensure_support(self) -> None:
         """The shop's policy articles and a few tickets about demo customers' real orders."""
-        from oscar_llm.support.demo import ensure_support_demo
+        from oscar_llm.demo.support import ensure_support_demo
 
         for key, count in ensure_support_demo([p.email for p in self.profiles]).items():
             self.created[key] = self.created.get(key, 0) + count

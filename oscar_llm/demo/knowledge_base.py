@@ -15,7 +15,7 @@ Number}}``-style placeholders from them and nowhere else.
 
 from __future__ import annotations
 
-from .types import ArticleFact
+from ..support.types import ArticleFact
 
 ARTICLES: list[dict[str, object]] = [
     {
