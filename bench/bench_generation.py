@@ -42,12 +42,11 @@ def main() -> None:
     django.setup()
     import torch
 
-    from oscar_llm.catalogue import facts_from_fashion_row
+    from oscar_llm.catalogue import Vocabulary, facts_from_fashion_row
+    from oscar_llm.content.checks import Limits, check_text
     from oscar_llm.content.generation import generate_checked
     from oscar_llm.content.prompts import PromptContext, build_request
     from oscar_llm.content.training_data import read_fashion_csv
-    from oscar_llm.guardrails.checks import Limits, check_text
-    from oscar_llm.guardrails.vocabulary import Vocabulary
     from oscar_llm.llm.base import GenerationOptions
     from oscar_llm.llm.transformers_backend import TransformersGenerator
 

@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..guardrails.checks import Limits, check_text
-from ..guardrails.vocabulary import Vocabulary
+from ..catalogue import Vocabulary
 from ..llm.base import GenerationOptions, TextGenerator
 from ..settings import DEFAULTS
+from .checks import Limits, check_text
 from .prompts import PromptContext, build_request
 
 

@@ -19,13 +19,12 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from .. import jobs
-from ..catalogue import facts_hash, product_facts, prompt_facts
-from ..guardrails.checks import Limits
+from ..catalogue import catalogue_vocabulary, facts_hash, product_facts, prompt_facts
 from ..guardrails.html import sanitize_for_kind
-from ..guardrails.vocabulary import catalogue_vocabulary
 from ..llm.registry import configured_model_id
 from ..models import ContentDraft, ContentKind, ContentVersion, Feature, FeatureSwitch, Job, ShopVoice
 from ..settings import llm_settings
+from .checks import Limits
 from .prompts import PROMPT_VERSION, PromptContext
 
 logger = logging.getLogger(__name__)

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import facts_from_fashion_row
-from ..guardrails.checks import Limits, check_text
-from ..guardrails.vocabulary import Vocabulary
+from ..catalogue import Vocabulary, facts_from_fashion_row
+from .checks import Limits, check_text
 from .prompts import PromptContext, training_pair
 
 KINDS = ("title", "description", "meta_description")
@@ -147,8 +146,7 @@ def pairs_from_database(kinds: Sequence[str] = KINDS, queryset: Any = None, **kw
     """Pairs from the shop's products: their titles, descriptions and meta descriptions."""
     from oscar.core.loading import get_model
 
-    from ..catalogue import product_facts
-    from ..guardrails.vocabulary import catalogue_vocabulary
+    from ..catalogue import catalogue_vocabulary, product_facts
 
     if queryset is None:
         Product = get_model("catalogue", "Product")

@@ -18,12 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import facts_from_fashion_row
+from ..catalogue import Vocabulary, facts_from_fashion_row
+from ..content.checks import Limits
 from ..content.generation import generate_checked
 from ..content.prompts import PromptContext
 from ..content.training_data import read_fashion_csv
-from ..guardrails.checks import Limits
-from ..guardrails.vocabulary import Vocabulary
 from ..llm.base import GenerationOptions, TextGenerator
 
 TITLE_MAX_LENGTH = 90

@@ -6,8 +6,8 @@ backoff; anything else, or running out of retries, raises ``ModelUnavailable``
 with the server's own error message.
 
 Needs ``requests`` (add it to the ``worker`` extra). Prompts leave the process
-here: callers redact personal data before building requests (DESIGN.md
-principle 7); product facts carry none.
+here: callers redact personal data before building requests (docs/architecture.md,
+"Personal data"); product facts carry none.
 """
 
 from __future__ import annotations

@@ -137,11 +137,10 @@ def test_eval_needs_a_subcommand_and_a_model():
 @pytest.mark.skipif(not (DATA_DIR / "catalogue" / "fashion_styles_public.csv").is_file(), reason="no shared data")
 def test_audit_agrees_with_the_checks_on_real_titles():
     """On the real catalogue, titles the checks accept are (almost) never flagged by the independent audit."""
-    from oscar_llm.catalogue import facts_from_fashion_row
+    from oscar_llm.catalogue import Vocabulary, facts_from_fashion_row
+    from oscar_llm.content.checks import Limits, check_text
     from oscar_llm.content.training_data import read_fashion_csv
     from oscar_llm.evaluation.content import ContradictionAudit
-    from oscar_llm.guardrails.checks import Limits, check_text
-    from oscar_llm.guardrails.vocabulary import Vocabulary
 
     rows = read_fashion_csv(DATA_DIR / "catalogue" / "fashion_styles_public.csv")
     facts = [facts_from_fashion_row(r) for r in rows]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from oscar_llm.catalogue import Vocabulary
+from oscar_llm.content.checks import Limits
 from oscar_llm.content.generation import Outcome, generate_checked
 from oscar_llm.content.prompts import PromptContext
 from oscar_llm.evaluation.content import ContradictionAudit
-from oscar_llm.guardrails.checks import Limits
-from oscar_llm.guardrails.vocabulary import Vocabulary
 from oscar_llm.llm.base import GenerationOptions, GenerationRequest
 
 

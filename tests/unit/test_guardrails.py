@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from oscar_llm.guardrails.checks import Limits, check_text
+from oscar_llm.catalogue import Vocabulary
+from oscar_llm.content.checks import Limits, check_text
 from oscar_llm.guardrails.html import sanitize_html, strip_tags
-from oscar_llm.guardrails.vocabulary import Vocabulary
 
 
 def facts(**attributes):

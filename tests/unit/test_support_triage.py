@@ -13,7 +13,7 @@ from tests.support_helpers import bitext_rows, embedder, fitted_triage, stratifi
 
 
 def test_intent_accuracy_on_held_out_bitext_tickets():
-    """Issue 4's bar: at least 0.98 on held-out tickets (a kNN vote over MiniLM reaches ~0.979)."""
+    """The bar triage must clear: at least 0.98 on held-out tickets (a kNN vote over MiniLM reaches ~0.979)."""
     _, test = stratified_split(bitext_rows())
     predictions = fitted_triage().predict([r["instruction"] for r in test])
     accuracy = sum(p == r["intent"] for (p, _), r in zip(predictions, test, strict=True)) / len(test)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 
-from oscar_llm.catalogue import facts_from_fashion_row
+from oscar_llm.catalogue import Vocabulary, facts_from_fashion_row
 from oscar_llm.content.prompts import PromptContext, plain_prompt
 from oscar_llm.content.training_data import pairs_from_catalogue_csv, pairs_from_facts
-from oscar_llm.guardrails.vocabulary import Vocabulary
 
 FIELDS = ["id", "gender", "masterCategory", "subCategory", "articleType", "baseColour", "season", "year", "usage"]
 

@@ -1,25 +1,25 @@
-"""Checks every generated text passes before anyone can see it (DESIGN.md principle 3).
+"""Checks every product text passes before anyone can see it (docs/architecture.md, "Checks").
 
 ``check_text`` returns the sanitised text and a list of reasons; an empty list
 means the text passed. Reasons are kept on rejected drafts so staff can see
 why a text never reached the shop.
+
+The checks that judge any text live in :mod:`oscar_llm.guardrails`; the ones here
+compare a text with the product's own facts and the rest of the catalogue.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..catalogue import prompt_facts
-from .html import plain_text, sanitize_for_kind
-from .language import language_problem
-from .vocabulary import Vocabulary, normalise, split_values, surface_forms
+from ..catalogue import Vocabulary, prompt_facts, split_values, surface_forms
+from ..guardrails.html import plain_text, sanitize_for_kind
+from ..guardrails.language import language_problem
+from ..guardrails.text import banned_word_problems, length_problems, normalise, repetition_problems, unknown_numbers
 
-NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 SIZE_RE = re.compile(r"\bsize[s]?\s*:?\s*([a-z0-9]+(?:\s*[a-z0-9]+)?)", re.IGNORECASE)
-REPEAT_RE = re.compile(r"\b(\w+)(?:\W+\1\b){2,}", re.IGNORECASE)
 
 ATTRIBUTE_LABELS = {
     "colour": "colour",
@@ -43,27 +43,11 @@ def reason(check: str, message: str) -> dict[str, str]:
     return {"check": check, "message": message}
 
 
-def _number_values(text: str) -> set[Decimal]:
-    values = set()
-    for raw in NUMBER_RE.findall(text):
-        try:
-            values.add(Decimal(raw.replace(",", "")).normalize())
-        except InvalidOperation:
-            continue
-    return values
-
-
 def check_numbers(text: str, flat_facts: dict[str, str]) -> list[dict[str, str]]:
-    allowed = _number_values(" ".join(flat_facts.values()))
-    reasons = []
-    for raw in NUMBER_RE.findall(text):
-        try:
-            value = Decimal(raw.replace(",", "")).normalize()
-        except InvalidOperation:
-            continue
-        if value not in allowed:
-            reasons.append(reason("number", f"States the number {raw}, which is not in the product's facts."))
-    return reasons
+    return [
+        reason("number", f"States the number {raw}, which is not in the product's facts.")
+        for raw in unknown_numbers(text, " ".join(flat_facts.values()))
+    ]
 
 
 def _compatible(attribute: str, stated: str, own_values: list[str]) -> bool:
@@ -114,15 +98,6 @@ def check_attributes(text: str, facts: dict[str, Any], vocabulary: Vocabulary) -
     return reasons
 
 
-def check_banned(text: str, banned_words: list[str]) -> list[dict[str, str]]:
-    lowered = f" {normalise(text)} "
-    return [
-        reason("banned_word", f"Contains the banned word '{word}'.")
-        for word in banned_words
-        if normalise(word) and f" {normalise(word)} " in lowered
-    ]
-
-
 def check_text(
     text: str,
     *,
@@ -134,14 +109,12 @@ def check_text(
     """Sanitise ``text`` and return it with the reasons it fails (empty when it passes)."""
     clean = sanitize_for_kind(text or "", kind)
     plain = plain_text(clean)
-    reasons: list[dict[str, str]] = []
-    if len(plain) < limits.min_length:
-        reasons.append(reason("length", f"Too short ({len(plain)} characters, minimum {limits.min_length})."))
-    if len(plain) > limits.max_length:
-        reasons.append(reason("length", f"Too long ({len(plain)} characters, maximum {limits.max_length})."))
-    if REPEAT_RE.search(plain):
-        reasons.append(reason("repetition", "Repeats the same word three times or more."))
-    reasons += check_banned(plain, limits.banned_words)
+    reasons = [
+        reason("length", message)
+        for message in length_problems(plain, min_length=limits.min_length, max_length=limits.max_length)
+    ]
+    reasons += [reason("repetition", message) for message in repetition_problems(plain)]
+    reasons += [reason("banned_word", message) for message in banned_word_problems(plain, limits.banned_words)]
     reasons += check_attributes(plain, facts, vocabulary)
     reasons += check_numbers(plain, prompt_facts(facts, kind))
     problem = language_problem(plain, limits.language)
