@@ -12,12 +12,11 @@ from oscar.core.loading import get_model
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ..models import Feature, FeatureSwitch
 from ..recommendations import services
+from .common import RECOMMENDATIONS_SCOPE, ScopedThrottle
 
 Product = get_model("catalogue", "Product")
 
@@ -47,19 +46,11 @@ class RecommendationsSerializer(serializers.Serializer):
     results = RecommendedItemSerializer(many=True)
 
 
-class RecommendationsThrottle(ScopedRateThrottle):
-    """Reads the rate on every request (DRF's copies the settings at import), falling back to the
-    plugin's public rate, so a shop sets ``oscar_llm_recommendations`` only if it wants another."""
-
-    def get_rate(self) -> str | None:
-        rates = api_settings.DEFAULT_THROTTLE_RATES or {}
-        return rates.get(self.scope) or rates.get("oscar_llm_public") or "120/min"
-
-
 class RecommendationView(APIView):
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [RecommendationsThrottle]
-    throttle_scope = "oscar_llm_recommendations"
+    # Unless the shop sets a rate for this scope, the public one applies (``common.FALLBACK_SCOPES``).
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = RECOMMENDATIONS_SCOPE
     default_block = services.FOR_YOU
 
     def limit(self, request) -> int:

@@ -10,18 +10,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 
 from ..models import Message, ReplyDraft, Ticket
+from ..permissions import IsSupportStaff
 from ..support import services
+from .common import SUPPORT_SCOPE, ScopedThrottle, ShortPages
 
 
 class LenientJSONParser(JSONParser):
@@ -34,20 +33,6 @@ class LenientJSONParser(JSONParser):
             return json.loads(raw.decode("utf-8", errors="replace"))
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
-
-
-class SupportThrottle(UserRateThrottle):
-    scope = "oscar_llm_support"
-
-    def get_rate(self) -> str:
-        rates = getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_THROTTLE_RATES", {})
-        return rates.get(self.scope, "30/min")
-
-
-class IsSupportStaff(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_staff and (user.is_superuser or user.has_perm("oscar_llm.answer_ticket")))
 
 
 # --- serializers ----------------------------------------------------------------------------------
@@ -109,12 +94,6 @@ class DraftRejectSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class Pages(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-
 # --- customer endpoints ---------------------------------------------------------------------------
 
 
@@ -122,9 +101,10 @@ class CustomerTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     """The signed-in customer's own tickets. Others' tickets are 404."""
 
     permission_classes = [permissions.IsAuthenticated]
-    throttle_classes = [SupportThrottle]
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = SUPPORT_SCOPE
     parser_classes = [LenientJSONParser, FormParser, MultiPartParser]
-    pagination_class = Pages
+    pagination_class = ShortPages
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -176,7 +156,7 @@ class SupportDraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     serializer_class = ReplyDraftSerializer
     permission_classes = [IsSupportStaff]
-    pagination_class = Pages
+    pagination_class = ShortPages
 
     @extend_schema(
         parameters=[

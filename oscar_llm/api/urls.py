@@ -2,19 +2,19 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import recommendations, support, views
+from . import content, jobs, recommendations, support
 
 app_name = "oscar_llm_api"
 
 router = SimpleRouter()
-router.register("drafts", views.DraftViewSet, basename="draft")
-router.register("jobs", views.JobViewSet, basename="job")
+router.register("drafts", content.DraftViewSet, basename="draft")
+router.register("jobs", jobs.JobViewSet, basename="job")
 router.register("support/tickets", support.CustomerTicketViewSet, basename="support-ticket")
 router.register("support/drafts", support.SupportDraftViewSet, basename="support-draft")
 
 urlpatterns = [
-    path("products/<int:pk>/copy/", views.PublishedCopyView.as_view(), name="product-copy"),
-    path("generate/", views.GenerateView.as_view(), name="generate"),
+    path("products/<int:pk>/copy/", content.PublishedCopyView.as_view(), name="product-copy"),
+    path("generate/", content.GenerateView.as_view(), name="generate"),
     path(
         "recommendations/products/<int:pk>/",
         recommendations.ProductRecommendationsView.as_view(),

@@ -1,12 +1,22 @@
-from django.urls import path
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 from oscar.core.application import OscarDashboardConfig
+from oscar.core.loading import get_class
 
-# Publishing or withdrawing copy changes what customers read: staff need the review
-# permission (superusers have every permission, so they pass too).
-REVIEW_PERMISSIONS = (["is_staff", "oscar_llm.review_contentdraft"], ["is_staff", "is_superuser"])
+from .. import permissions
 
-SUPPORT_PERMISSIONS = (["is_staff", "oscar_llm.answer_ticket"], ["is_staff", "is_superuser"])
+
+def view(module: str, name: str) -> type:
+    """A view class, loaded the way Oscar loads its own dashboard views.
+
+    ``get_class("dashboard.<module>", name, module_prefix="oscar_llm")`` looks first in the
+    shop's ``dashboard`` app (Oscar's, or the shop's fork of it) and then in
+    ``oscar_llm.dashboard.<module>``, exactly as Oscar finds ``dashboard.catalogue.views``.
+    So a shop that forked Oscar's dashboard replaces one of these views by defining a class
+    of the same name in ``<its dashboard package>/<module>.py``; every other class still
+    comes from here.
+    """
+    return get_class(f"dashboard.{module}", name, module_prefix="oscar_llm")
 
 
 class LLMDashboardConfig(OscarDashboardConfig):
@@ -14,64 +24,75 @@ class LLMDashboardConfig(OscarDashboardConfig):
     name = "oscar_llm.dashboard"
     verbose_name = _("Language models dashboard")
     namespace = "oscar_llm_dashboard"
-    default_permissions = ["is_staff"]
+    default_permissions = permissions.STAFF
+    # The rules are shared with the REST API (``oscar_llm.permissions``).
     permissions_map = {
-        "draft-approve": REVIEW_PERMISSIONS,
-        "draft-edit-approve": REVIEW_PERMISSIONS,
-        "draft-reject": REVIEW_PERMISSIONS,
-        "draft-bulk-approve": REVIEW_PERMISSIONS,
-        "version-rollback": REVIEW_PERMISSIONS,
-        # Support replies reach customers: staff need the answer permission (or superuser).
-        "support-draft-approve": SUPPORT_PERMISSIONS,
-        "support-draft-reject": SUPPORT_PERMISSIONS,
-        "support-ticket": SUPPORT_PERMISSIONS,
+        "draft-approve": permissions.REVIEW_COPY,
+        "draft-edit-approve": permissions.REVIEW_COPY,
+        "draft-reject": permissions.REVIEW_COPY,
+        "draft-bulk-approve": permissions.REVIEW_COPY,
+        "version-rollback": permissions.REVIEW_COPY,
+        "support-draft-approve": permissions.ANSWER_TICKETS,
+        "support-draft-reject": permissions.ANSWER_TICKETS,
+        "support-ticket": permissions.ANSWER_TICKETS,
     }
 
-    def ready(self) -> None:
-        from . import views
-
-        self.views = views
-
     def get_urls(self) -> list:
-        from . import recommendation_views
-
-        v = self.views
         urls = [
-            path("", v.DraftListView.as_view(), name="draft-list"),
-            path("approve/", v.BulkApproveView.as_view(), name="draft-bulk-approve"),
-            path("generate/", v.GenerateAllView.as_view(), name="generate-all"),
-            path("<int:pk>/", v.DraftDetailView.as_view(), name="draft-detail"),
-            path("<int:pk>/approve/", v.DraftApproveView.as_view(), name="draft-approve"),
-            path("<int:pk>/edit/", v.DraftEditApproveView.as_view(), name="draft-edit-approve"),
-            path("<int:pk>/reject/", v.DraftRejectView.as_view(), name="draft-reject"),
-            path("product/<int:product_pk>/", v.ProductHistoryView.as_view(), name="product-history"),
-            path(
-                "product/<int:product_pk>/regenerate/",
-                v.ProductRegenerateView.as_view(),
-                name="product-regenerate",
-            ),
-            path("version/<int:pk>/rollback/", v.VersionRollbackView.as_view(), name="version-rollback"),
-            path("jobs/", v.JobListView.as_view(), name="job-list"),
-            path("jobs/sweep/", v.JobSweepView.as_view(), name="job-sweep"),
+            *self.content_urls(),
+            *self.job_urls(),
             *self.support_urls(),
-            path(
-                "recommendations/",
-                recommendation_views.RecommendationStatsView.as_view(),
-                name="recommendation-stats",
-            ),
+            *self.recommendation_urls(),
         ]
         return self.post_process_urls(urls)
 
-    def support_urls(self) -> list:
-        from . import support_views as sv
+    def content_urls(self) -> list[URLPattern]:
+        def v(name: str) -> type:
+            return view("content_views", name)
 
         return [
-            path("support/", sv.QueueView.as_view(), name="support-queue"),
-            path("support/figures/", sv.FiguresView.as_view(), name="support-figures"),
-            path("support/<int:pk>/", sv.TicketView.as_view(), name="support-ticket"),
-            path("support/draft/<int:pk>/approve/", sv.DraftApproveView.as_view(), name="support-draft-approve"),
-            path("support/draft/<int:pk>/reject/", sv.DraftRejectView.as_view(), name="support-draft-reject"),
-            path("support/articles/", sv.ArticleListView.as_view(), name="support-article-list"),
-            path("support/articles/new/", sv.ArticleCreateView.as_view(), name="support-article-create"),
-            path("support/articles/<int:pk>/", sv.ArticleUpdateView.as_view(), name="support-article-edit"),
+            path("", v("DraftListView").as_view(), name="draft-list"),
+            path("approve/", v("BulkApproveView").as_view(), name="draft-bulk-approve"),
+            path("generate/", v("GenerateAllView").as_view(), name="generate-all"),
+            path("<int:pk>/", v("DraftDetailView").as_view(), name="draft-detail"),
+            path("<int:pk>/approve/", v("DraftApproveView").as_view(), name="draft-approve"),
+            path("<int:pk>/edit/", v("DraftEditApproveView").as_view(), name="draft-edit-approve"),
+            path("<int:pk>/reject/", v("DraftRejectView").as_view(), name="draft-reject"),
+            path("product/<int:product_pk>/", v("ProductHistoryView").as_view(), name="product-history"),
+            path(
+                "product/<int:product_pk>/regenerate/",
+                v("ProductRegenerateView").as_view(),
+                name="product-regenerate",
+            ),
+            path("version/<int:pk>/rollback/", v("VersionRollbackView").as_view(), name="version-rollback"),
+        ]
+
+    def job_urls(self) -> list[URLPattern]:
+        return [
+            path("jobs/", view("job_views", "JobListView").as_view(), name="job-list"),
+            path("jobs/sweep/", view("job_views", "JobSweepView").as_view(), name="job-sweep"),
+        ]
+
+    def support_urls(self) -> list[URLPattern]:
+        def v(name: str) -> type:
+            return view("support_views", name)
+
+        return [
+            path("support/", v("QueueView").as_view(), name="support-queue"),
+            path("support/figures/", v("FiguresView").as_view(), name="support-figures"),
+            path("support/<int:pk>/", v("TicketView").as_view(), name="support-ticket"),
+            path("support/draft/<int:pk>/approve/", v("DraftApproveView").as_view(), name="support-draft-approve"),
+            path("support/draft/<int:pk>/reject/", v("DraftRejectView").as_view(), name="support-draft-reject"),
+            path("support/articles/", v("ArticleListView").as_view(), name="support-article-list"),
+            path("support/articles/new/", v("ArticleCreateView").as_view(), name="support-article-create"),
+            path("support/articles/<int:pk>/", v("ArticleUpdateView").as_view(), name="support-article-edit"),
+        ]
+
+    def recommendation_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "recommendations/",
+                view("recommendation_views", "RecommendationStatsView").as_view(),
+                name="recommendation-stats",
+            ),
         ]

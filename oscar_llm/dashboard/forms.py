@@ -1,4 +1,7 @@
-"""Forms of the review dashboard: filters for the lists, one small form per action."""
+"""Forms of the product copy review pages: the queue's filters, one small form per action.
+
+The jobs page has its form in ``job_views``; support's forms are in ``support.forms``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from ..models import ContentDraft, ContentKind, Job
+from ..models import ContentDraft, ContentKind
 from ..settings import llm_settings
 
 ANY = [("", _("Any"))]
@@ -106,22 +109,3 @@ class RegenerateForm(forms.Form):
     def generation_kwargs(self) -> dict[str, list[str]]:
         keys = {"kind": "kinds", "segment": "segments", "language": "languages"}
         return {plural: [self.cleaned_data[key]] for key, plural in keys.items() if self.cleaned_data.get(key)}
-
-
-class JobSearchForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=ANY + list(Job.Status.choices))
-    kind = forms.ChoiceField(label=_("Kind"), required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        kinds = Job.objects.order_by("kind").values_list("kind", flat=True).distinct()
-        self.fields["kind"].choices = ANY + [(k, k) for k in kinds]
-
-    def filter(self, queryset: QuerySet[Job]) -> QuerySet[Job]:
-        if not self.is_bound or not self.is_valid():
-            return queryset
-        if self.cleaned_data["status"]:
-            queryset = queryset.filter(status=self.cleaned_data["status"])
-        if self.cleaned_data["kind"]:
-            queryset = queryset.filter(kind=self.cleaned_data["kind"])
-        return queryset

@@ -379,6 +379,39 @@ def test_job_list_shows_failed_jobs_errors(staff_client, make_product):
     assert error in queue.split('data-oscar-llm="status-banner"')[1].split('data-oscar-llm="status-tabs"')[0]
 
 
+def banner_of(client) -> str:
+    page = client.get(url("draft-list")).content.decode()
+    return page.split('data-oscar-llm="status-banner"')[1].split('data-oscar-llm="status-tabs"')[0]
+
+
+def test_the_product_copy_banner_counts_only_product_copy_jobs(staff_client, make_product):
+    from django.utils import timezone
+
+    product = make_product()
+    triage_error = "Model unavailable: no support model at /srv/support_model"
+    Job.objects.create(
+        kind="support.draft", target_model="oscar_llm.message", target_id=1, input_hash="s",
+        prompt_version="v1", model_id="support", status=Job.Status.FAILED, attempts=5, error=triage_error,
+    )  # fmt: skip
+    banner = banner_of(staff_client)
+    assert triage_error not in banner
+    assert 'data-oscar-llm="job-errors"' not in banner
+
+    copy_error = "Model unavailable: Model directory /srv/shop_model does not exist"
+    Job.objects.create(
+        kind="content.title", target_model="catalogue.product", target_id=product.pk, input_hash="c",
+        prompt_version="v1", model_id="shop", status=Job.Status.FAILED, attempts=5, error=copy_error,
+    )  # fmt: skip
+    # A support job that finished well later does not clear the product copy error either.
+    Job.objects.create(
+        kind="support.embed_article", target_model="oscar_llm.knowledgearticle", target_id=1, input_hash="e",
+        prompt_version="-", model_id="-", status=Job.Status.DONE, finished_at=timezone.now(),
+    )  # fmt: skip
+    banner = banner_of(staff_client)
+    assert copy_error in banner
+    assert triage_error not in banner
+
+
 def test_sweep_button(staff_client):
     response = staff_client.post(url("job-sweep"), follow=True)
     assert response.redirect_chain[-1][0] == url("job-list")

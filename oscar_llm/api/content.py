@@ -1,48 +1,101 @@
-"""REST API: thin views over content.services."""
+"""REST: product copy. Thin views over ``content.services``; the serializers are next to them."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from oscar.core.loading import get_model
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ..content import services
 from ..content.segments import segment_for_request
 from ..guardrails.html import sanitize_for_kind
-from ..models import ContentDraft, Job, ShopVoice
+from ..models import ContentDraft, ContentKind, ShopVoice
+from ..permissions import IsReviewer
 from ..settings import llm_settings
-from . import serializers as s
+from .common import PUBLIC_SCOPE, Pages, ScopedThrottle
+from .jobs import JobSerializer
 
 Product = get_model("catalogue", "Product")
 
 
-class IsReviewer(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_staff and (user.is_superuser or user.has_perm("oscar_llm.review_contentdraft")))
+# --- serializers ----------------------------------------------------------------------------------
+
+
+class PublishedCopySerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    segment = serializers.CharField()
+    language = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField(help_text="Sanitised HTML.")
+    meta_description = serializers.CharField(allow_blank=True)
+
+
+class DraftSerializer(serializers.ModelSerializer):
+    product_title = serializers.CharField(source="product.title", read_only=True)
+
+    class Meta:
+        model = ContentDraft
+        fields = [
+            "id",
+            "product",
+            "product_title",
+            "kind",
+            "segment",
+            "language",
+            "text",
+            "status",
+            "reasons",
+            "facts",
+            "prompt_version",
+            "model_id",
+            "created_at",
+            "reviewed_at",
+            "review_note",
+            "edited",
+        ]
+        read_only_fields = fields
+
+
+class ApproveSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, max_length=20000, help_text="Edited text; omit to approve as is.")
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class GenerateSerializer(serializers.Serializer):
+    product_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=1000)
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=ContentKind.choices), required=False, allow_empty=False
+    )
+    force = serializers.BooleanField(default=False)
+
+
+# --- views ----------------------------------------------------------------------------------------
 
 
 class PublishedCopyView(APIView):
     """Published copy of a public product, for the caller's segment (or ``?segment=``)."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "oscar_llm_public"
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = PUBLIC_SCOPE
 
     @extend_schema(
-        responses=s.PublishedCopySerializer,
+        responses=PublishedCopySerializer,
         parameters=[
             OpenApiParameter("segment", str, required=False),
             OpenApiParameter("language", str, required=False),
         ],
     )
-    def get(self, request, pk: int):
+    def get(self, request: Request, pk: int) -> Response:
         product = get_object_or_404(Product, pk=pk, is_public=True)
         segment = request.query_params.get("segment") or segment_for_request(request)
         if segment not in llm_settings.SEGMENTS:
@@ -58,23 +111,17 @@ class PublishedCopyView(APIView):
             },
         }
         data["description"] = sanitize_for_kind(data["description"], "description")
-        return Response(s.PublishedCopySerializer(data).data)
-
-
-class Pages(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
+        return Response(PublishedCopySerializer(data).data)
 
 
 class DraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Drafts of generated copy (staff reviewers only)."""
 
-    serializer_class = s.DraftSerializer
+    serializer_class = DraftSerializer
     pagination_class = Pages
     permission_classes = [IsReviewer]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[ContentDraft]:
         qs = ContentDraft.objects.select_related("product").order_by("-created_at")
         for field in ("status", "kind", "segment", "product"):
             value = self.request.query_params.get(field)
@@ -82,30 +129,30 @@ class DraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 qs = qs.filter(**{field: value})
         return qs
 
-    @extend_schema(request=s.ApproveSerializer, responses=s.DraftSerializer)
+    @extend_schema(request=ApproveSerializer, responses=DraftSerializer)
     @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
+    def approve(self, request: Request, pk: int | None = None) -> Response:
         draft = self.get_object()
-        form = s.ApproveSerializer(data=request.data)
+        form = ApproveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
             services.publish(draft, by=request.user, text=form.validated_data.get("text"))
         except ValueError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         draft.refresh_from_db()
-        return Response(s.DraftSerializer(draft).data)
+        return Response(DraftSerializer(draft).data)
 
-    @extend_schema(request=s.RejectSerializer, responses=s.DraftSerializer)
+    @extend_schema(request=RejectSerializer, responses=DraftSerializer)
     @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
+    def reject(self, request: Request, pk: int | None = None) -> Response:
         draft = self.get_object()
-        form = s.RejectSerializer(data=request.data)
+        form = RejectSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
             services.reject(draft, by=request.user, reason=form.validated_data["reason"])
         except ValueError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return Response(s.DraftSerializer(draft).data)
+        return Response(DraftSerializer(draft).data)
 
 
 class GenerateView(APIView):
@@ -113,9 +160,9 @@ class GenerateView(APIView):
 
     permission_classes = [IsReviewer]
 
-    @extend_schema(request=s.GenerateSerializer, responses={202: s.JobSerializer(many=True)})
-    def post(self, request):
-        form = s.GenerateSerializer(data=request.data)
+    @extend_schema(request=GenerateSerializer, responses={202: JobSerializer(many=True)})
+    def post(self, request: Request) -> Response:
+        form = GenerateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         products = Product.objects.filter(pk__in=form.validated_data["product_ids"])
         missing = set(form.validated_data["product_ids"]) - set(products.values_list("pk", flat=True))
@@ -126,17 +173,4 @@ class GenerateView(APIView):
             created += services.request_generation(
                 product, kinds=form.validated_data.get("kinds"), force=form.validated_data["force"]
             )
-        return Response(s.JobSerializer(created, many=True).data, status=status.HTTP_202_ACCEPTED)
-
-
-class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Job status (staff only)."""
-
-    serializer_class = s.JobSerializer
-    permission_classes = [permissions.IsAdminUser]
-    pagination_class = Pages
-
-    def get_queryset(self):
-        qs = Job.objects.order_by("-created_at")
-        value = self.request.query_params.get("status")
-        return qs.filter(status=value) if value else qs
+        return Response(JobSerializer(created, many=True).data, status=status.HTTP_202_ACCEPTED)

@@ -1,8 +1,8 @@
-"""Review of generated product copy in Oscar's dashboard.
+"""Review of generated product copy in Oscar's dashboard: queue, draft, product history.
 
-Views only validate a form, call a ``content.services`` (or ``jobs``) function and
-redirect with a message; what publishing, rejecting or rolling back means lives in
-the services, shared with the API, the tasks and the management commands.
+Views only validate a form, call a ``content.services`` function and redirect with a
+message; what publishing, rejecting or rolling back means lives in the services, shared
+with the API, the tasks and the management commands.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
@@ -54,12 +54,15 @@ def _admin_url(name: str) -> str | None:
 def status_banner() -> dict[str, Any]:
     """What staff should know before reviewing: is the feature on, and is the model working?
 
-    Errors count from the last job that finished well, so the banner clears
-    itself once the model is back (e.g. "Model unavailable" until it is trained).
+    Only the product copy feature's jobs count (a failing support or recommendation job is not
+    a product copy error). Errors count from the last of them that finished well, so the banner
+    clears itself once the model is back (e.g. "Model unavailable" until it is trained).
+    ``jobs_waiting`` is the badge of the (core) jobs tab, so it counts every kind.
     """
     state = FeatureSwitch.states().get(Feature.PRODUCT_COPY, {})
-    last_success = Job.objects.filter(status=Job.Status.DONE).aggregate(at=Max("finished_at"))["at"]
-    failing = Job.objects.filter(status__in=[Job.Status.FAILED, Job.Status.PENDING]).exclude(error="")
+    copy_jobs = Job.objects.filter(kind__in=jobs.kinds_of("content"))
+    last_success = copy_jobs.filter(status=Job.Status.DONE).aggregate(at=Max("finished_at"))["at"]
+    failing = copy_jobs.filter(status__in=[Job.Status.FAILED, Job.Status.PENDING]).exclude(error="")
     if last_success:
         failing = failing.filter(updated_at__gt=last_success)
     errors: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -418,45 +421,3 @@ class VersionRollbackView(SingleObjectMixin, View):
         )
         _warn_if_switched_off(request)
         return redirect("oscar_llm_dashboard:product-history", product_pk=version.product_id)
-
-
-# --- jobs ------------------------------------------------------------------------------------------
-
-
-class JobListView(ListView):
-    template_name = "oscar_llm/dashboard/job_list.html"
-    context_object_name = "jobs"
-    paginate_by = 50
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.form = forms.JobSearchForm(request.GET or None)
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self) -> QuerySet[Job]:
-        return self.form.filter(Job.objects.order_by("-created_at", "-pk"))
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        counts = dict(Job.objects.values_list("status").annotate(n=Count("pk")).order_by())
-        context.update(
-            form=self.form,
-            status_counts=[(value, label, counts.get(value, 0)) for value, label in Job.Status.choices],
-            current_status=self.form.data.get("status", "") if self.form.is_bound else "",
-            erroring=Job.objects.filter(~Q(error=""), status=Job.Status.PENDING).count(),
-        )
-        context.update(status_banner())
-        return context
-
-
-class JobSweepView(View):
-    def post(self, request: HttpRequest) -> HttpResponse:
-        summary = jobs.sweep()
-        messages.success(
-            request,
-            _(
-                "Sweep done: %(requeued)d waiting jobs re-sent, %(reclaimed)d jobs of stopped workers re-queued, "
-                "%(failed)d given up."
-            )
-            % summary,
-        )
-        return redirect("oscar_llm_dashboard:job-list")
