@@ -65,7 +65,7 @@ def main() -> None:
 
     from oscar_llm.jobs import run_claimed
     from oscar_llm.models import Feature, FeatureSwitch, Job, ReplyDraft, Ticket
-    from oscar_llm.support import services
+    from oscar_llm.support import desk, drafting_jobs, kinds, queries
     from oscar_llm.support.triage import default_triage_dir
 
     FeatureSwitch.set(Feature.SUPPORT, enabled=True)
@@ -76,7 +76,7 @@ def main() -> None:
     print(f"model {os.environ['OSCAR_LLM_MODEL_DIR']}, triage {default_triage_dir()}")
 
     started = time.perf_counter()
-    services.get_drafter()
+    drafting_jobs.get_drafter()
     load_s = time.perf_counter() - started
     print(f"worker start-up (models loaded once per process): {load_s:.1f}s")
 
@@ -84,8 +84,8 @@ def main() -> None:
         tickets = []
         for i, (_intent, text) in enumerate(texts):
             customer = customers[i % len(customers)]
-            order = services.customer_orders(customer).first()
-            tickets.append(services.open_ticket(customer, f"[bench {tag}] {text[:60]}", text, order=order))
+            order = queries.customer_orders(customer).first()
+            tickets.append(desk.open_ticket(customer, f"[bench {tag}] {text[:60]}", text, order=order))
         return tickets
 
     def latencies(tickets: list[Ticket]) -> tuple[list[float], dict[str, int]]:
@@ -99,7 +99,7 @@ def main() -> None:
 
     def job_ids(tickets: list[Ticket]) -> list[int]:
         ids = [m.pk for t in tickets for m in t.messages.all()]
-        return list(Job.objects.filter(kind=services.DRAFT_JOB, target_id__in=ids).values_list("pk", flat=True))
+        return list(Job.objects.filter(kind=kinds.DRAFT_JOB, target_id__in=ids).values_list("pk", flat=True))
 
     results = {}
     texts = ticket_texts(Path(args.tickets), args.n * 2, offset=1)
@@ -107,11 +107,11 @@ def main() -> None:
     quiet = []
     for text in texts[: args.n]:
         [ticket] = open_tickets([text], "quiet")
-        run_claimed(services.DRAFT_JOB, job_ids([ticket]))
+        run_claimed(kinds.DRAFT_JOB, job_ids([ticket]))
         quiet.append(ticket)
     # Burst: every message is in before the worker starts; it claims them in batches.
     burst = open_tickets(texts[args.n :], "burst")
-    run_claimed(services.DRAFT_JOB, job_ids(burst))
+    run_claimed(kinds.DRAFT_JOB, job_ids(burst))
 
     for name, tickets in (("one_at_a_time", quiet), ("burst", burst)):
         values, outcome = latencies(tickets)

@@ -112,6 +112,8 @@ DEFAULTS: dict[str, Any] = {
         "RETRY_CANDIDATES": 2,
         # Used for {{Company Name}} when the contact article has no "Shop:" line.
         "SHOP_NAME": "",
+        # The class behind every support desk write (a subclass of oscar_llm.support.desk.SupportDesk).
+        "DESK": "oscar_llm.support.desk.SupportDesk",
     },
 }
 

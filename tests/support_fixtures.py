@@ -76,14 +76,14 @@ def support_model_dir() -> str:
 def support_models(settings, support_model_dir):
     """Point the plugin at the tiny support model and its triage (production loading path)."""
     from oscar_llm.llm import registry
-    from oscar_llm.support import services
+    from oscar_llm.support import drafting_jobs
 
     settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": None, "MODEL_DIR": support_model_dir}
     registry.clear()
-    services.clear_drafters()
+    drafting_jobs.clear_drafters()
     yield support_model_dir
     registry.clear()
-    services.clear_drafters()
+    drafting_jobs.clear_drafters()
 
 
 @pytest.fixture

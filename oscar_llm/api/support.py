@@ -1,6 +1,6 @@
 """REST endpoints of the support desk: customers (own tickets only, throttled) and staff (drafts).
 
-Thin views over ``support.services``. A customer asking for someone else's ticket
+Thin views over ``support.desk`` and ``support.queries``. A customer asking for someone else's ticket
 gets a 404, exactly as for a ticket that does not exist; drafts and internal notes
 are never serialised for customers.
 """
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from ..models import Message, ReplyDraft, Ticket
 from ..permissions import IsSupportStaff
-from ..support import services
+from ..support import desk, queries
 from .common import SUPPORT_SCOPE, ScopedThrottle, ShortPages
 
 
@@ -63,11 +63,11 @@ class TicketThreadSerializer(TicketSerializer):
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, ticket: Ticket) -> list[dict[str, Any]]:
-        return MessageSerializer(services.customer_thread(ticket), many=True).data
+        return MessageSerializer(queries.customer_thread(ticket), many=True).data
 
 
 class TicketCreateSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=services.MAX_SUBJECT_CHARS)
+    subject = serializers.CharField(max_length=desk.MAX_SUBJECT_CHARS)
     body = serializers.CharField(trim_whitespace=False)
     order_number = serializers.CharField(required=False, allow_blank=True)
 
@@ -109,12 +109,12 @@ class CustomerTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Ticket.objects.none()
-        return services.tickets_for(self.request.user)
+        return queries.tickets_for(self.request.user)
 
     def get_serializer_class(self):
         return TicketThreadSerializer if self.action == "retrieve" else TicketSerializer
 
-    def _error(self, exc: services.SupportError) -> Response:
+    def _error(self, exc: desk.SupportError) -> Response:
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketThreadSerializer})
@@ -124,14 +124,14 @@ class CustomerTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         order = None
         number = form.validated_data.get("order_number")
         if number:
-            order = services.customer_orders(request.user).filter(number=number).first()
+            order = queries.customer_orders(request.user).filter(number=number).first()
             if order is None:
                 return Response({"order_number": ["Not one of your orders."]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            ticket = services.open_ticket(
+            ticket = desk.open_ticket(
                 request.user, form.validated_data["subject"], form.validated_data["body"], order=order
             )
-        except services.SupportError as exc:
+        except desk.SupportError as exc:
             return self._error(exc)
         return Response(TicketThreadSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
@@ -142,8 +142,8 @@ class CustomerTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         form = MessageCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            message = services.add_customer_message(ticket, form.validated_data["body"], author=request.user)
-        except services.SupportError as exc:
+            message = desk.add_customer_message(ticket, form.validated_data["body"], author=request.user)
+        except desk.SupportError as exc:
             return self._error(exc)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
@@ -187,8 +187,8 @@ class SupportDraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         form = DraftApproveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            services.approve(draft, by=request.user, text=form.validated_data.get("text"))
-        except services.SupportError as exc:
+            desk.approve(draft, by=request.user, text=form.validated_data.get("text"))
+        except desk.SupportError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         draft.refresh_from_db()
         return Response(ReplyDraftSerializer(draft).data)
@@ -200,7 +200,7 @@ class SupportDraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         form = DraftRejectSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            services.reject(draft, by=request.user, reason=form.validated_data["reason"])
-        except services.SupportError as exc:
+            desk.reject(draft, by=request.user, reason=form.validated_data["reason"])
+        except desk.SupportError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(ReplyDraftSerializer(draft).data)

@@ -1,6 +1,7 @@
 """The support desk in Oscar's dashboard: queue, ticket, draft decisions, knowledge base, figures.
 
-Each view validates a form and calls one ``support.services`` function.
+Each view validates a form and calls one function of ``support.desk`` (writes),
+``support.queries`` (reads) or ``support.knowledge_base``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.views import View
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from ..models import Feature, FeatureSwitch, Job, KnowledgeArticle, ReplyDraft, Ticket
-from ..support import forms, services
+from ..support import desk, forms, knowledge_base, queries
 
 
 def highlight_citations(text: str, citations: list[dict[str, Any]]) -> SafeString:
@@ -57,7 +58,7 @@ def highlight_citations(text: str, citations: list[dict[str, Any]]) -> SafeStrin
 def support_banner() -> dict[str, Any]:
     return {
         "support_enabled": FeatureSwitch.is_enabled(Feature.SUPPORT),
-        "support_figures": services.figures(),
+        "support_figures": queries.figures(),
     }
 
 
@@ -68,7 +69,7 @@ class QueueView(ListView):
 
     def get_queryset(self):
         self.form = forms.QueueFilterForm(self.request.GET or None)
-        return services.queue(**self.form.filters())
+        return queries.queue(**self.form.filters())
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -85,12 +86,12 @@ class TicketView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         ticket = get_object_or_404(Ticket.objects.select_related("customer"), pk=kwargs["pk"])
-        draft = services.current_draft(ticket)
-        job = services.draft_job(ticket)
+        draft = queries.current_draft(ticket)
+        job = queries.draft_job(ticket)
         context.update(
             ticket=ticket,
             thread=ticket.messages.select_related("author").order_by("created_at", "pk"),
-            orders=services.customer_orders(ticket.customer)[:10],
+            orders=queries.customer_orders(ticket.customer)[:10],
             linked_orders=set(ticket.orders.values_list("pk", flat=True)),
             draft=draft,
             draft_html=highlight_citations(draft.text, draft.citations) if draft else "",
@@ -118,23 +119,23 @@ class TicketView(TemplateView):
                 form = forms.NoteForm(request.POST)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(pk=pk, note_form=form))
-                services.add_staff_note(ticket, by=request.user, body=form.cleaned_data["body"])
+                desk.add_staff_note(ticket, by=request.user, body=form.cleaned_data["body"])
                 messages.success(request, _("Note added (not visible to the customer)."))
             elif action == "reply":
                 form = forms.StaffReplyForm(request.POST)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(pk=pk, reply_form=form))
-                services.reply(ticket, by=request.user, body=form.cleaned_data["body"])
+                desk.reply(ticket, by=request.user, body=form.cleaned_data["body"])
                 messages.success(request, _("Reply sent to the customer."))
             elif action == "status":
-                services.set_status(ticket, request.POST.get("status", ""))
+                desk.set_status(ticket, request.POST.get("status", ""))
                 messages.success(request, _("Status changed."))
             elif action == "regenerate":
-                services.regenerate(ticket)
+                desk.regenerate(ticket)
                 messages.success(request, _("A new draft is being written."))
             else:
                 messages.error(request, _("Unknown action."))
-        except services.SupportError as exc:
+        except desk.SupportError as exc:
             messages.error(request, str(exc))
         return redirect("oscar_llm_dashboard:support-ticket", pk=pk)
 
@@ -151,8 +152,8 @@ class DraftApproveView(View):
             return redirect("oscar_llm_dashboard:support-ticket", pk=draft.ticket_id)
         text = form.cleaned_data.get("text") or None
         try:
-            services.approve(draft, by=request.user, text=text)
-        except services.SupportError as exc:
+            desk.approve(draft, by=request.user, text=text)
+        except desk.SupportError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Reply sent to the customer."))
@@ -167,8 +168,8 @@ class DraftRejectView(View):
             messages.error(request, _("Please say why the draft is rejected."))
         else:
             try:
-                services.reject(draft, by=request.user, reason=form.cleaned_data["reason"])
-            except services.SupportError as exc:
+                desk.reject(draft, by=request.user, reason=form.cleaned_data["reason"])
+            except desk.SupportError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, _("Draft rejected; the ticket now needs a human."))
@@ -199,7 +200,7 @@ class ArticleFormMixin:
     extra_context = {"tab": "articles"}
 
     def form_valid(self, form: forms.ArticleForm) -> HttpResponse:
-        self.object = services.save_article(form.save(commit=False))
+        self.object = knowledge_base.save_article(form.save(commit=False))
         messages.success(self.request, _("Article saved; its embedding is refreshed in the background."))
         return redirect(reverse("oscar_llm_dashboard:support-article-list"))
 

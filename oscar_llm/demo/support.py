@@ -40,7 +40,7 @@ def ensure_articles() -> int:
 
 def ensure_tickets(customer_emails: list[str]) -> int:
     """A few tickets from demo customers about their own real orders (drafting is queued for each)."""
-    from ..support import services
+    from ..support import desk, queries
 
     User = get_user_model()
     created = 0
@@ -50,11 +50,11 @@ def ensure_tickets(customer_emails: list[str]) -> int:
         user = User.objects.filter(email=customer_emails[index]).first()
         if user is None or Ticket.objects.filter(customer=user, subject=subject).exists():
             continue
-        order = services.customer_orders(user).first()
+        order = queries.customer_orders(user).first()
         if order is None:
             continue
         with transaction.atomic():
-            services.open_ticket(user, subject, body.format(number=order.number), order=order)
+            desk.open_ticket(user, subject, body.format(number=order.number), order=order)
         created += 1
     return created
 

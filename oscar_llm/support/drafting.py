@@ -101,7 +101,11 @@ class SupportDrafter:
     def from_settings(
         cls, *, generator: Any = None, triage: Any = None, index: Any = None, **kwargs: Any
     ) -> SupportDrafter:
-        """Build with ``OSCAR_LLM["SUPPORT"]`` (imports Django settings: workers and commands only)."""
+        """Build with ``OSCAR_LLM["SUPPORT"]`` (imports Django settings: workers and commands only).
+
+        ``index`` holds the shop's articles (``knowledge_base.load_knowledge_base``); without one
+        the drafter has no articles, so its drafts cite none.
+        """
         from ..llm.registry import get_embedder, get_generator
         from ..settings import llm_settings
         from .triage import default_triage_dir
@@ -111,9 +115,8 @@ class SupportDrafter:
         if triage is None:
             triage = IntentClassifier.load(default_triage_dir(), embedder=embedder)
         if index is None:
-            from ..demo.knowledge_base import article_facts
-
-            index = ArticleIndex(article_facts(), embedder=embedder)
+            # No articles given, none invented (never another shop's policies).
+            index = ArticleIndex([], embedder=embedder)
         options = {
             "shop_name": support.get("SHOP_NAME") or "",
             "articles_k": support["ARTICLES_K"],

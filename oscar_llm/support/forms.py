@@ -1,4 +1,4 @@
-"""Forms of the support desk (customer side and dashboard). Validation only; services do the work."""
+"""Forms of the support desk (customer side and dashboard). Validation only; the desk does the work."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..models import SUPPORT_MAX_MESSAGE_CHARS, KnowledgeArticle, Ticket
-from . import services
+from . import desk, queries
 
 
 class MessageField(forms.CharField):
@@ -24,13 +24,13 @@ class MessageField(forms.CharField):
         if not value and not self.required:
             return ""
         try:
-            return services.validate_body(value)
-        except services.SupportError as exc:
+            return desk.validate_body(value)
+        except desk.SupportError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
 
 class TicketForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=services.MAX_SUBJECT_CHARS)
+    subject = forms.CharField(label=_("Subject"), max_length=desk.MAX_SUBJECT_CHARS)
     order = forms.ModelChoiceField(
         label=_("About one of your orders (optional)"), queryset=None, required=False, empty_label=_("No order")
     )
@@ -42,13 +42,13 @@ class TicketForm(forms.Form):
     def __init__(self, *args: Any, customer: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the customer's own orders can be chosen; any other id is "not a valid choice".
-        self.fields["order"].queryset = services.customer_orders(customer)
+        self.fields["order"].queryset = queries.customer_orders(customer)
         self.fields["order"].label_from_instance = lambda o: f"{o.number} ({o.date_placed:%d %b %Y})"
 
     def clean_subject(self) -> str:
         try:
-            return services.validate_subject(self.cleaned_data["subject"])
-        except services.SupportError as exc:
+            return desk.validate_subject(self.cleaned_data["subject"])
+        except desk.SupportError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
 

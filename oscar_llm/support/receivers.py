@@ -12,6 +12,6 @@ def knowledge_article_saved(sender: Any, instance: Any, raw: bool = False, **kwa
     """An article changed (admin, dashboard, demo data): refresh its embedding through a job."""
     if raw or instance.vector_is_fresh:
         return
-    from .services import request_article_embedding
+    from .knowledge_base import request_article_embedding
 
     transaction.on_commit(partial(request_article_embedding, instance))

@@ -1,8 +1,9 @@
 """The customer's side of the support desk, in Oscar's account area.
 
-Views validate a form and call ``support.services``. A customer only ever reaches
-their own tickets (anything else is a 404) and only sees customer and staff
-messages: drafts and internal notes never leave the dashboard.
+Views validate a form and call ``support.desk`` (writes) or ``support.queries``
+(reads). A customer only ever reaches their own tickets (anything else is a 404)
+and only sees customer and staff messages: drafts and internal notes never leave
+the dashboard.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.views.generic import FormView, ListView
 from oscar.core.loading import get_class
 
 from ..models import Ticket
-from . import forms, services
+from . import desk, forms, queries
 
 PageTitleMixin = get_class("customer.mixins", "PageTitleMixin")
 
@@ -35,7 +36,7 @@ class TicketListView(SupportMixin, ListView):
     page_title = gettext_lazy("Support")
 
     def get_queryset(self):
-        return services.tickets_for(self.request.user)
+        return queries.tickets_for(self.request.user)
 
 
 class TicketCreateView(SupportMixin, FormView):
@@ -52,20 +53,20 @@ class TicketCreateView(SupportMixin, FormView):
         initial = super().get_initial()
         number = self.request.GET.get("order")
         if number:
-            order = services.customer_orders(self.request.user).filter(number=number).first()
+            order = queries.customer_orders(self.request.user).filter(number=number).first()
             if order is not None:
                 initial["order"] = order.pk
         return initial
 
     def form_valid(self, form: forms.TicketForm) -> HttpResponse:
         try:
-            ticket = services.open_ticket(
+            ticket = desk.open_ticket(
                 self.request.user,
                 form.cleaned_data["subject"],
                 form.cleaned_data["body"],
                 order=form.cleaned_data.get("order"),
             )
-        except services.SupportError as exc:
+        except desk.SupportError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
         messages.success(self.request, _("Thank you. We have your message and will reply soon."))
@@ -89,7 +90,7 @@ class TicketDetailView(SupportMixin, FormView):
         context = super().get_context_data(**kwargs)
         context.update(
             ticket=self.ticket,
-            thread=services.customer_thread(self.ticket),
+            thread=queries.customer_thread(self.ticket),
             orders=self.ticket.orders.filter(user=self.request.user),
             closed=self.ticket.status == Ticket.Status.CLOSED,
         )
@@ -97,8 +98,8 @@ class TicketDetailView(SupportMixin, FormView):
 
     def form_valid(self, form: forms.ReplyForm) -> HttpResponse:
         try:
-            services.add_customer_message(self.ticket, form.cleaned_data["body"], author=self.request.user)
-        except services.SupportError as exc:
+            desk.add_customer_message(self.ticket, form.cleaned_data["body"], author=self.request.user)
+        except desk.SupportError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
         messages.success(self.request, _("Your reply was sent."))

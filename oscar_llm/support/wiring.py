@@ -11,10 +11,13 @@ def ready() -> None:
 
     from .. import jobs
     from ..models import KnowledgeArticle
-    from . import receivers, services
+    from . import receivers
+    from .drafting_jobs import run_draft_jobs
+    from .kinds import DRAFT_JOB, EMBED_JOB
+    from .knowledge_base import run_embedding_jobs
 
-    jobs.register_kind(services.DRAFT_JOB, services.run_draft_jobs, batch_size=16)
-    jobs.register_kind(services.EMBED_JOB, services.run_embedding_jobs, batch_size=32)
+    jobs.register_kind(DRAFT_JOB, run_draft_jobs, batch_size=16)
+    jobs.register_kind(EMBED_JOB, run_embedding_jobs, batch_size=32)
 
     post_save.connect(
         receivers.knowledge_article_saved, sender=KnowledgeArticle, dispatch_uid="oscar_llm_article_saved"

@@ -21,10 +21,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_customer_opens_a_ticket_and_staff_approve_the_draft(
     page, login_as, customer, staff_user, make_order, support_on, support_models, knowledge_base
 ):
-    from oscar_llm.support import services
+    from oscar_llm.support import drafting_jobs
 
     order = make_order(customer, city="Leeds")
-    services.get_drafter()  # load the models before the clock of the page's timeouts starts
+    drafting_jobs.get_drafter()  # load the models before the clock of the page's timeouts starts
 
     # The customer: Account -> Support -> Ask a question, about one of their orders.
     login_as(customer)

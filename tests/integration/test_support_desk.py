@@ -14,7 +14,7 @@ from django.core import mail
 from django.urls import reverse
 
 from oscar_llm.models import SUPPORT_MAX_MESSAGE_CHARS, Job, Message, ReplyDraft, Ticket
-from oscar_llm.support import services
+from oscar_llm.support import desk, drafting_jobs, kinds, learning, queries
 from tests.support_fixtures import make_order, other_customer, support_on  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -61,12 +61,12 @@ def test_a_customer_cannot_link_someone_elses_order(client, customer, other_cust
     assert foreign.number.encode() not in response.content
     api = client.post(API, {"subject": "Refund", "body": "Please refund.", "order_number": foreign.number})
     assert api.status_code == 400 and not Ticket.objects.exists()
-    with pytest.raises(services.SupportError):
-        services.open_ticket(customer, "Refund", "Please refund.", order=foreign)
+    with pytest.raises(desk.SupportError):
+        desk.open_ticket(customer, "Refund", "Please refund.", order=foreign)
 
 
 def test_one_customer_cannot_read_anothers_ticket_by_url_or_api(client, customer, other_customer):
-    ticket = services.open_ticket(other_customer, "My address", "I live at 1 Secret Lane.")
+    ticket = desk.open_ticket(other_customer, "My address", "I live at 1 Secret Lane.")
     client.force_login(customer)
     assert client.get(reverse("oscar_llm-support-detail", args=[ticket.pk])).status_code == 404
     posted = client.post(reverse("oscar_llm-support-detail", args=[ticket.pk]), {"body": "hijack"})
@@ -83,9 +83,9 @@ def test_one_customer_cannot_read_anothers_ticket_by_url_or_api(client, customer
 
 
 def test_drafts_and_internal_notes_are_never_shown_to_the_customer(client, customer, staff_user):
-    ticket = services.open_ticket(customer, "Sizes", "Do the dresses run small?")
+    ticket = desk.open_ticket(customer, "Sizes", "Do the dresses run small?")
     _draft(ticket, text="DRAFT-TEXT-NOT-APPROVED")
-    services.add_staff_note(ticket, by=staff_user, body="NOTE-STAFF-ONLY customer is a VIP")
+    desk.add_staff_note(ticket, by=staff_user, body="NOTE-STAFF-ONLY customer is a VIP")
     client.force_login(customer)
     page = client.get(reverse("oscar_llm-support-detail", args=[ticket.pk])).content.decode()
     api = json.dumps(client.get(f"{API}{ticket.pk}/").json())
@@ -101,7 +101,7 @@ def test_drafts_and_internal_notes_are_never_shown_to_the_customer(client, custo
 
 def test_customer_text_is_escaped_on_every_page(client, customer, staff_user):
     body = '<script>alert("x")</script><b onmouseover="steal()">hi</b>'
-    ticket = services.open_ticket(customer, "<img src=x onerror=alert(1)>", body)
+    ticket = desk.open_ticket(customer, "<img src=x onerror=alert(1)>", body)
     client.force_login(customer)
     page = client.get(reverse("oscar_llm-support-detail", args=[ticket.pk])).content.decode()
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
@@ -138,7 +138,7 @@ def test_api_keeps_a_message_whose_bytes_are_not_utf8(client, customer):
 
 
 def test_customer_replies_by_page_and_api(client, customer):
-    ticket = services.open_ticket(customer, "Exchange", "Can I exchange a size?")
+    ticket = desk.open_ticket(customer, "Exchange", "Can I exchange a size?")
     client.force_login(customer)
     client.post(reverse("oscar_llm-support-detail", args=[ticket.pk]), {"body": "Size M to L, please."})
     response = client.post(f"{API}{ticket.pk}/messages/", {"body": "Thanks!"}, content_type="application/json")
@@ -161,7 +161,7 @@ def test_customer_api_is_throttled(client, customer, settings):
 def test_approving_sends_exactly_one_message_and_one_email_even_when_clicked_twice(
     client, customer, staff_user, django_capture_on_commit_callbacks
 ):
-    ticket = services.open_ticket(customer, "Delivery", "When will it arrive?")
+    ticket = desk.open_ticket(customer, "Delivery", "When will it arrive?")
     draft = _draft(ticket)
     client.force_login(staff_user)
     url = reverse("oscar_llm_dashboard:support-draft-approve", args=[draft.pk])
@@ -189,7 +189,7 @@ def test_approving_sends_exactly_one_message_and_one_email_even_when_clicked_twi
 def test_edit_and_approve_through_the_api_sends_the_edited_text_once(
     client, customer, staff_user, django_capture_on_commit_callbacks
 ):
-    ticket = services.open_ticket(customer, "Returns", "Can I return shoes?")
+    ticket = desk.open_ticket(customer, "Returns", "Can I return shoes?")
     draft = _draft(ticket, text="Yes, within 30 days.")
     client.force_login(staff_user)
     url = f"/api/llm/support/drafts/{draft.pk}/approve/"
@@ -207,7 +207,7 @@ def test_edit_and_approve_through_the_api_sends_the_edited_text_once(
 
 
 def test_reject_needs_a_reason_and_sends_nothing(client, customer, staff_user):
-    ticket = services.open_ticket(customer, "Payment", "Was I charged twice?")
+    ticket = desk.open_ticket(customer, "Payment", "Was I charged twice?")
     draft = _draft(ticket)
     client.force_login(staff_user)
     url = reverse("oscar_llm_dashboard:support-draft-reject", args=[draft.pk])
@@ -221,29 +221,29 @@ def test_reject_needs_a_reason_and_sends_nothing(client, customer, staff_user):
     assert ticket.status == Ticket.Status.NEEDS_HUMAN
     assert not mail.outbox and not ticket.messages.filter(kind=Message.Kind.STAFF).exists()
     # A rejected draft cannot be approved afterwards.
-    with pytest.raises(services.SupportError):
-        services.approve(draft, by=staff_user)
+    with pytest.raises(desk.SupportError):
+        desk.approve(draft, by=staff_user)
 
 
 def test_a_new_customer_message_supersedes_the_open_draft(customer, support_on, settings):
     settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL_DIR": "/nonexistent/model"}
-    ticket = services.open_ticket(customer, "Sizes", "Is M a 12?")
+    ticket = desk.open_ticket(customer, "Sizes", "Is M a 12?")
     draft = _draft(ticket)
-    services.add_customer_message(ticket, "Actually, is L a 14?")
+    desk.add_customer_message(ticket, "Actually, is L a 14?")
     draft.refresh_from_db()
     assert draft.status == ReplyDraft.Status.SUPERSEDED
-    with pytest.raises(services.SupportError):
-        services.approve(draft, by=None)
+    with pytest.raises(desk.SupportError):
+        desk.approve(draft, by=None)
 
 
 def test_missing_model_fails_the_job_with_a_clear_error_and_the_ticket_needs_a_human(
     client, customer, staff_user, support_on, settings, django_capture_on_commit_callbacks
 ):
     settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL_DIR": "/nonexistent/model"}
-    services.clear_drafters()
+    drafting_jobs.clear_drafters()
     with django_capture_on_commit_callbacks(execute=True):  # the nudge runs the job (eager Celery)
-        ticket = services.open_ticket(customer, "Where is my order", "Order not here")
-    job = Job.objects.get(kind=services.DRAFT_JOB)
+        ticket = desk.open_ticket(customer, "Where is my order", "Order not here")
+    job = Job.objects.get(kind=kinds.DRAFT_JOB)
     assert "triage" in job.error and "oscar_llm_train --support" in job.error
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.NEEDS_HUMAN
@@ -254,20 +254,20 @@ def test_missing_model_fails_the_job_with_a_clear_error_and_the_ticket_needs_a_h
 
 
 def test_staff_queue_filters_and_figures(client, customer, staff_user, django_capture_on_commit_callbacks):
-    a = services.open_ticket(customer, "Refund please", "Refund my order")
-    b = services.open_ticket(customer, "Invoice", "I need an invoice")
+    a = desk.open_ticket(customer, "Refund please", "Refund my order")
+    b = desk.open_ticket(customer, "Invoice", "I need an invoice")
     Ticket.objects.filter(pk=a.pk).update(intent="get_refund", intent_confidence=0.95)
     Ticket.objects.filter(pk=b.pk).update(intent="get_invoice", intent_confidence=0.40)
     draft_a = _draft(a, text="We refund within 14 days.")
     draft_b = _draft(b, text="Your invoice is in your account.")
     with django_capture_on_commit_callbacks(execute=True):
-        services.approve(draft_a, by=staff_user)
-        services.approve(draft_b, by=staff_user, text="Your invoice is in your account, under Order History.")
+        desk.approve(draft_a, by=staff_user)
+        desk.approve(draft_b, by=staff_user, text="Your invoice is in your account, under Order History.")
     client.force_login(staff_user)
     queue = client.get(reverse("oscar_llm_dashboard:support-queue"), {"status": "answered", "intent": "get_refund"})
     assert b"Refund please" in queue.content and b"I need an invoice" not in queue.content
-    assert list(services.queue(max_confidence=0.5)) == [Ticket.objects.get(pk=b.pk)]
-    figures = services.figures()
+    assert list(queries.queue(max_confidence=0.5)) == [Ticket.objects.get(pk=b.pk)]
+    figures = queries.figures()
     assert figures["decided"] == 2 and figures["approved_unedited"] == 1 and figures["edited"] == 1
     assert figures["mean_edit_distance"] == pytest.approx((0 + 4) / 2)  # "account." -> "account," + 3 words
     assert figures["median_first_response_seconds"] is not None
@@ -276,27 +276,27 @@ def test_staff_queue_filters_and_figures(client, customer, staff_user, django_ca
 
 
 def test_learning_loop_rows_come_from_approved_and_edited_replies(customer, staff_user):
-    t1 = services.open_ticket(customer, "Refund", "I want my money back")
-    t2 = services.open_ticket(customer, "Cancel", "Cancel my order please")
+    t1 = desk.open_ticket(customer, "Refund", "I want my money back")
+    t2 = desk.open_ticket(customer, "Cancel", "Cancel my order please")
     Ticket.objects.filter(pk=t1.pk).update(intent="get_refund")
     Ticket.objects.filter(pk=t2.pk).update(intent="cancel_order")
-    services.approve(_draft(t1, text="Refunds take 5 days."), by=staff_user, text="Refunds take 5 working days.")
-    services.reject(_draft(t2, text="Wrong."), by=staff_user, reason="wrong")
-    assert list(services.training_rows()) == [("I want my money back", "get_refund", "Refunds take 5 working days.")]
-    examples = services.resolved_examples(exclude_ticket=t2.pk)
+    desk.approve(_draft(t1, text="Refunds take 5 days."), by=staff_user, text="Refunds take 5 working days.")
+    desk.reject(_draft(t2, text="Wrong."), by=staff_user, reason="wrong")
+    assert list(learning.training_rows()) == [("I want my money back", "get_refund", "Refunds take 5 working days.")]
+    examples = learning.resolved_examples(exclude_ticket=t2.pk)
     assert [(e.text, e.reply, e.intent) for e in examples] == [
         ("I want my money back", "Refunds take 5 working days.", "get_refund")
     ]
-    assert services.resolved_examples(exclude_ticket=t1.pk) == []
+    assert learning.resolved_examples(exclude_ticket=t1.pk) == []
 
 
 def test_a_batch_reads_each_tickets_examples_once_with_its_own_replies_left_out(customer, staff_user):
     """The drafting batch reads the examples once; with a limit, each ticket still gets the newest
     replies of *other* tickets, as many as the limit allows."""
-    tickets = [services.open_ticket(customer, f"Question {n}", f"Question number {n}") for n in range(4)]
+    tickets = [desk.open_ticket(customer, f"Question {n}", f"Question number {n}") for n in range(4)]
     for n, ticket in enumerate(tickets[:3]):
-        services.approve(_draft(ticket, text=f"Answer number {n}."), by=staff_user)
-    batch = services.resolved_examples_for([t.pk for t in tickets], limit=2)
+        desk.approve(_draft(ticket, text=f"Answer number {n}."), by=staff_user)
+    batch = learning.resolved_examples_for([t.pk for t in tickets], limit=2)
     replies = {t.pk: [e.reply for e in batch[t.pk]] for t in tickets}
     assert replies == {
         tickets[0].pk: ["Answer number 2.", "Answer number 1."],
@@ -305,14 +305,14 @@ def test_a_batch_reads_each_tickets_examples_once_with_its_own_replies_left_out(
         tickets[3].pk: ["Answer number 2.", "Answer number 1."],
     }
     for ticket in tickets:
-        assert list(batch[ticket.pk]) == services.resolved_examples(exclude_ticket=ticket.pk, limit=2)
+        assert list(batch[ticket.pk]) == learning.resolved_examples(exclude_ticket=ticket.pk, limit=2)
 
 
 def test_order_facts_hold_only_the_customers_own_orders(customer, other_customer, make_order):
     mine = make_order(customer, city="Leeds")
     theirs = make_order(other_customer, city="York")
-    ticket = services.open_ticket(customer, "Order", "Where is it?", order=mine)
-    request = services.draft_request(ticket.messages.get())
+    ticket = desk.open_ticket(customer, "Order", "Where is it?", order=mine)
+    request = drafting_jobs.draft_request(ticket.messages.get())
     assert [o.number for o in request.orders] == [mine.number]
     assert request.linked_order_numbers == (mine.number,)
     fact = request.orders[0]
@@ -331,10 +331,10 @@ def test_openapi_schema_lists_the_support_endpoints(client):
 
 def test_learning_loop_rows_in_bitext_shape_template_the_customers_order_number(customer, staff_user, make_order):
     order = make_order(customer)
-    ticket = services.open_ticket(customer, "Cancel", f"Please cancel order {order.number}", order=order)
+    ticket = desk.open_ticket(customer, "Cancel", f"Please cancel order {order.number}", order=order)
     Ticket.objects.filter(pk=ticket.pk).update(intent="cancel_order")
-    services.approve(_draft(ticket, text=f"Order {order.number} is cancelled."), by=staff_user)
-    [row] = list(services.training_rows_bitext())
+    desk.approve(_draft(ticket, text=f"Order {order.number} is cancelled."), by=staff_user)
+    [row] = list(learning.training_rows_bitext())
     assert row == {
         "instruction": f"Please cancel order {order.number}",
         "intent": "cancel_order",
@@ -357,7 +357,7 @@ def test_support_pages_and_api_never_import_torch_or_transformers(customer, staf
 
     from tests.conftest import database_url
 
-    ticket = services.open_ticket(customer, "Sizes", "Does M fit a 12?")
+    ticket = desk.open_ticket(customer, "Sizes", "Does M fit a 12?")
     draft = _draft(ticket, text="Yes, M fits a UK 12.")
     code = """
 import os, sys, json
@@ -423,16 +423,38 @@ def test_resolved_examples_carry_no_other_customers_data(customer, other_custome
     other_customer.first_name, other_customer.last_name = "Margot", "Quill"
     other_customer.save()
     order = make_order(other_customer)
-    ticket = services.open_ticket(
+    ticket = desk.open_ticket(
         other_customer, "Late parcel", f"Hi, Margot Quill here ({other_customer.email}): where is order {order.number}?"
     )
     draft = _draft(ticket, text=f"Dear Margot Quill, order {order.number} left our warehouse today.")
-    services.approve(draft, by=staff_user)
+    desk.approve(draft, by=staff_user)
 
-    own = services.open_ticket(customer, "Question", "Where is my parcel?")
-    examples = services.resolved_examples(exclude_ticket=own.pk)
+    own = desk.open_ticket(customer, "Question", "Where is my parcel?")
+    examples = learning.resolved_examples(exclude_ticket=own.pk)
     assert len(examples) == 1
     written = examples[0].text + examples[0].reply
     for leaked in (order.number, "Margot", "Quill", other_customer.email):
         assert leaked not in written
     assert "{{Order Number}}" in examples[0].reply and "{{Customer Name}}" in examples[0].reply
+
+
+class RecordingDesk(desk.SupportDesk):
+    """A shop's own desk: every write still goes through the plugin's, and the shop sees it."""
+
+    opened: list[int] = []
+
+    def open_ticket(self, customer, subject, body, order=None):
+        ticket = super().open_ticket(customer, subject, body, order=order)
+        RecordingDesk.opened.append(ticket.pk)
+        return ticket
+
+
+def test_a_shop_can_replace_the_support_desk(client, customer, settings):
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "SUPPORT": {"DESK": f"{__name__}.RecordingDesk"}}
+    assert isinstance(desk.get_desk(), RecordingDesk)
+    client.force_login(customer)
+    response = client.post(
+        reverse("oscar_llm-support-create"), {"subject": "Sizes", "body": "Does M fit a 12?", "order": ""}
+    )
+    ticket = Ticket.objects.get(customer=customer)
+    assert response.status_code == 302 and RecordingDesk.opened == [ticket.pk]

@@ -17,7 +17,7 @@ from django.urls import reverse
 from oscar_llm import jobs
 from oscar_llm.llm.base import GenerationOptions, GenerationRequest
 from oscar_llm.models import Job, KnowledgeArticle, Message, ReplyDraft, Ticket
-from oscar_llm.support import services
+from oscar_llm.support import desk, drafting_jobs, kinds
 from tests.support_fixtures import (  # noqa: F401
     knowledge_base,
     make_order,
@@ -51,7 +51,7 @@ def _open(client, customer, django_capture_on_commit_callbacks, **data):
 
 def _assert_safe_outcome(ticket: Ticket) -> ReplyDraft:
     """A checked draft or "needs a human"; never a message or an email to the customer."""
-    job = Job.objects.get(kind=services.DRAFT_JOB, target_id=ticket.messages.get().pk)
+    job = Job.objects.get(kind=kinds.DRAFT_JOB, target_id=ticket.messages.get().pk)
     assert job.status == Job.Status.DONE, job.error
     draft = ticket.drafts.get()
     ticket.refresh_from_db()
@@ -139,7 +139,7 @@ def test_a_100kb_message_is_refused_with_a_clear_error_and_the_pipeline_survives
     # Text that bypasses the web form (an import, the eval harness) still ends safely.
     from oscar_llm.support.types import DraftRequest
 
-    result = services.get_drafter().draft(DraftRequest(subject="Long", customer_text=huge + "<script>x</script>"))
+    result = drafting_jobs.get_drafter().draft(DraftRequest(subject="Long", customer_text=huge + "<script>x</script>"))
     assert result.needs_human or all(c["passed"] for c in result.checks)
     assert "<script" not in result.text
 
@@ -167,9 +167,9 @@ def test_a_draft_naming_an_order_the_customer_does_not_own_is_rejected(
 
     mine = make_order(customer)
     theirs = make_order(other_customer, price="99.00")
-    ticket = services.open_ticket(customer, "Where is my order", "Where is my order? It has not arrived.", order=mine)
-    job = Job.objects.get(kind=services.DRAFT_JOB)
-    real = services.get_drafter()
+    ticket = desk.open_ticket(customer, "Where is my order", "Where is my order? It has not arrived.", order=mine)
+    job = Job.objects.get(kind=kinds.DRAFT_JOB)
+    real = drafting_jobs.get_drafter()
     hostile = SupportDrafter(
         generator=HostileGenerator(f"Your order {theirs.number} was delivered to York on 2026-01-02."),
         triage=real.triage,
@@ -177,15 +177,38 @@ def test_a_draft_naming_an_order_the_customer_does_not_own_is_rejected(
         embedder=real.embedder,
     )
     _token, claimed = jobs.claim([job.pk])
-    services.run_draft_jobs(claimed, drafter=hostile)
+    drafting_jobs.run_draft_jobs(claimed, drafter=hostile)
     draft = ticket.drafts.get()
     ticket.refresh_from_db()
     assert draft.needs_human and draft.text == ""
     assert any(theirs.number in reason for reason in draft.reasons), draft.reasons
     assert ticket.status == Ticket.Status.NEEDS_HUMAN
-    with pytest.raises(services.SupportError):
-        services.approve(draft, by=staff_user)  # never sent as written
+    with pytest.raises(desk.SupportError):
+        desk.approve(draft, by=staff_user)  # never sent as written
     assert not mail.outbox and not ticket.messages.filter(kind=Message.Kind.STAFF).exists()
+
+
+def test_a_shop_without_knowledge_articles_gets_no_demo_policy(customer, make_order, support_on, support_models):
+    """No KnowledgeArticle rows: the drafter has no articles (never the demo shop's), so a model
+    writing the demo shop's returns policy is backed by nothing and the draft goes to a human."""
+    from oscar_llm.demo.knowledge_base import ARTICLES
+    from oscar_llm.support.drafting import SupportDrafter
+
+    assert not KnowledgeArticle.objects.exists()
+    real = drafting_jobs.get_drafter()
+    assert len(real.index) == 0
+    policy = next(a["body"] for a in ARTICLES if a["title"] == "Returns policy").split("\n")[0]
+    generator = HostileGenerator(policy)
+    assert len(SupportDrafter.from_settings(generator=generator, triage=real.triage, embedder=real.embedder).index) == 0
+    ticket = desk.open_ticket(customer, "Returns", "Can I return the dress I bought?", order=make_order(customer))
+    job = Job.objects.get(kind=kinds.DRAFT_JOB)
+    hostile = SupportDrafter(generator=generator, triage=real.triage, index=real.index, embedder=real.embedder)
+    _token, claimed = jobs.claim([job.pk])
+    [draft] = drafting_jobs.run_draft_jobs(claimed, drafter=hostile)
+    ticket.refresh_from_db()
+    assert draft.needs_human and draft.text == "", draft.reasons
+    assert draft.articles == [] and not any(c.get("kind") == "article" for c in draft.citations)
+    assert ticket.status == Ticket.Status.NEEDS_HUMAN
 
 
 def test_editing_an_article_refreshes_its_embedding_through_a_job(
@@ -209,4 +232,4 @@ def test_editing_an_article_refreshes_its_embedding_through_a_job(
         )  # fmt: skip
     article.refresh_from_db()
     assert article.vector_is_fresh and article.vector != first
-    assert Job.objects.filter(kind=services.EMBED_JOB, status=Job.Status.DONE).count() == 2
+    assert Job.objects.filter(kind=kinds.EMBED_JOB, status=Job.Status.DONE).count() == 2

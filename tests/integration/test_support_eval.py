@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.support_fixtures import knowledge_base  # noqa: F401  (requested by name)
 from tests.support_helpers import bitext_rows, stratified_split, tiny_support_model_dir, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def run(*args: str) -> tuple[str, dict]:
     return out.getvalue(), json.loads(lines[-1])
 
 
-def test_eval_writes_one_record_per_ticket_and_a_summary(csvs, tmp_path):
+def test_eval_writes_one_record_per_ticket_and_a_summary(csvs, tmp_path, knowledge_base):  # noqa: F811
     train, tickets, count = csvs
     results = tmp_path / "results.jsonl"
     text, summary = run(
@@ -43,7 +44,8 @@ def test_eval_writes_one_record_per_ticket_and_a_summary(csvs, tmp_path):
     assert summary["tickets"] == count == 54
     assert summary["intent_accuracy"] >= 0.9
     assert 0 <= summary["drafts_accepted"] <= count
-    assert "KnowledgeArticle table is empty" in summary["knowledge_base"]
+    assert summary["knowledge_base"] == f"KnowledgeArticle ({len(knowledge_base)} active rows)"
+    assert summary["articles"] == len(knowledge_base)
     records = [json.loads(line) for line in results.read_text().splitlines()]
     assert len(records) == count
     for record in records:
@@ -70,6 +72,20 @@ def test_eval_uses_the_knowledge_articles_in_the_database(csvs, tmp_path):
     )
     assert summary["knowledge_base"] == "KnowledgeArticle (1 active rows)" and summary["articles"] == 1
     assert summary["tickets"] == 3
+
+
+def test_eval_without_knowledge_articles_uses_none(csvs, tmp_path):
+    """An empty KnowledgeArticle table is an empty knowledge base: no demo articles stand in for it."""
+    train, tickets, _ = csvs
+    results = tmp_path / "results.jsonl"
+    _, summary = run(
+        "--train", str(train), "--tickets", str(tickets), "--limit", "3", "--out", str(results),
+        "--model", tiny_support_model_dir(),
+    )  # fmt: skip
+    assert summary["articles"] == 0 and "no active articles" in summary["knowledge_base"]
+    assert summary["tickets"] == 3
+    for record in map(json.loads, results.read_text().splitlines()):
+        assert record["articles"] == [] and not any(c.get("kind") == "article" for c in record["citations"])
 
 
 def test_bad_input_gets_a_clear_error(tmp_path):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from oscar_llm import jobs
 from oscar_llm.models import Job, Message, ReplyDraft, Ticket
-from oscar_llm.support import services
+from oscar_llm.support import desk, kinds
 from tests import workers
 from tests.support_fixtures import knowledge_base, make_order, support_model_dir, support_on  # noqa: F401
 from tests.workers import wait_for
@@ -45,8 +45,8 @@ def test_draft_of_a_killed_worker_is_produced_later(
     settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": None, "MODEL_DIR": support_model_dir}
     order = make_order(customer)
     subjects = ["Where is my parcel", "Cancel my order", "Refund please", "Invoice", "Change address", "Sizes"]
-    tickets = [services.open_ticket(customer, s, f"{s}: order {order.number}", order=order) for s in subjects]
-    draft_jobs = Job.objects.filter(kind=services.DRAFT_JOB)
+    tickets = [desk.open_ticket(customer, s, f"{s}: order {order.number}", order=order) for s in subjects]
+    draft_jobs = Job.objects.filter(kind=kinds.DRAFT_JOB)
     assert draft_jobs.count() == len(tickets)
 
     first = start_worker()

@@ -72,7 +72,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             pairs += support.pop("pairs")
         if options["support_from_shop"]:
-            from ...support.services import shop_support_pairs
+            from ...support.learning import shop_support_pairs
 
             shop = shop_support_pairs()
             pairs += shop.pairs
