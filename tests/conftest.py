@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+# Fixtures of one feature that tests elsewhere use too (the support browser test): registered here,
+# so no test module imports fixtures by name.
+pytest_plugins = ["tests.support.fixtures"]
+
 DATA_DIR = Path(os.environ.get("OSCAR_LLM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 

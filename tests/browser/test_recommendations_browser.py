@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oscar_llm.models import Interaction, RecommendationStat
-from tests.integration.test_recommendation_blocks import build_shop
+from tests.recommendations.test_blocks import build_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.support_fixtures are requested by name)
 """In a real browser: a customer opens a ticket about an order, the worker path drafts a reply,
 a staff member approves it in Oscar's dashboard, and the customer reads it on their account page.
 
@@ -13,7 +12,6 @@ from django.core import mail
 from django.urls import reverse
 
 from oscar_llm.models import Message, ReplyDraft, Ticket
-from tests.support_fixtures import knowledge_base, make_order, support_model_dir, support_models, support_on  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

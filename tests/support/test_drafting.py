@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.support_fixtures are requested by name)
 """Drafting through the real pipeline: a tiny support model trained as ``oscar_llm_train --support``
 trains it, the triage fitted on a Bitext slice, the demo knowledge base embedded by its job.
 
@@ -18,14 +17,6 @@ from oscar_llm import jobs
 from oscar_llm.llm.base import GenerationOptions, GenerationRequest
 from oscar_llm.models import Job, KnowledgeArticle, Message, ReplyDraft, Ticket
 from oscar_llm.support import desk, drafting_jobs, kinds
-from tests.support_fixtures import (  # noqa: F401
-    knowledge_base,
-    make_order,
-    other_customer,
-    support_model_dir,
-    support_models,
-    support_on,
-)
 
 pytestmark = pytest.mark.django_db
 

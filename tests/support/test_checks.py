@@ -5,7 +5,7 @@ from __future__ import annotations
 from oscar_llm.demo.knowledge_base import article_facts
 from oscar_llm.support.checks import check_draft
 from oscar_llm.support.facts import GatheredFacts
-from tests.support_helpers import order_fact
+from tests.support.helpers import order_fact
 
 ARTICLES = {a.title: a for a in article_facts()}
 CONTACT = [a for a in article_facts() if "contact" in a.tags]
@@ -107,7 +107,7 @@ def test_cut_off_and_repetitive_text_fails_length():
 
 def test_pipeline_fills_cites_and_accepts_a_grounded_reply():
     from oscar_llm.support.types import DraftRequest
-    from tests.support_helpers import ScriptedGenerator, drafter, order_fact
+    from tests.support.helpers import ScriptedGenerator, drafter, order_fact
 
     generator = ScriptedGenerator(
         "Your order {{Order Number}} was dispatched and its tracking number is {{Tracking Number}}. "
@@ -134,7 +134,7 @@ def test_pipeline_fills_cites_and_accepts_a_grounded_reply():
 
 def test_pipeline_rejects_a_draft_naming_another_customers_order():
     from oscar_llm.support.types import DraftRequest
-    from tests.support_helpers import ScriptedGenerator, drafter, order_fact
+    from tests.support.helpers import ScriptedGenerator, drafter, order_fact
 
     generator = ScriptedGenerator("Your order 100099 was dispatched yesterday and will arrive soon.")
     result = drafter(generator).draft(
@@ -154,7 +154,7 @@ def test_pipeline_rejects_a_draft_naming_another_customers_order():
 
 def test_low_confidence_needs_a_human_even_when_checks_pass():
     from oscar_llm.support.types import DraftRequest
-    from tests.support_helpers import ScriptedGenerator, drafter
+    from tests.support.helpers import ScriptedGenerator, drafter
 
     generator = ScriptedGenerator("UK standard delivery costs £3.95 and is free on orders over £50.")
     request = DraftRequest(subject="", customer_text="what does shipping cost?")

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.support_fixtures are requested by name)
 """A drafting job whose worker was killed is drafted later: real Redis (db 14), real
 ``celery -A shop worker`` processes, the tiny support model, the test database.
 
@@ -18,7 +17,6 @@ from oscar_llm import jobs
 from oscar_llm.models import Job, Message, ReplyDraft, Ticket
 from oscar_llm.support import desk, kinds
 from tests import workers
-from tests.support_fixtures import knowledge_base, make_order, support_model_dir, support_on  # noqa: F401
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.support_fixtures are requested by name)
 """The support desk's Django side: tickets, privacy between customers, approval and its email.
 
 These tests need no language model: drafts here are rows a worker would have
@@ -15,7 +14,6 @@ from django.urls import reverse
 
 from oscar_llm.models import SUPPORT_MAX_MESSAGE_CHARS, Job, Message, ReplyDraft, Ticket
 from oscar_llm.support import desk, drafting_jobs, kinds, learning, queries
-from tests.support_fixtures import make_order, other_customer, support_on  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

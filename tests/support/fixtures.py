@@ -1,6 +1,6 @@
 """Fixtures of the support-desk tests: orders, the knowledge base, and the real pipeline models.
 
-Imported by name into each support test module. The models are built once per
+Registered for the whole suite by ``tests/conftest.py`` (``pytest_plugins``). The models are built once per
 test process, through the production code: reply pairs from a small slice of the
 Bitext tickets (``support_pairs``), a tiny GPT-2 trained on them (``train_causal_lm``)
 and the triage (``IntentClassifier`` over the bundled MiniLM) fitted on the same slice,
@@ -9,67 +9,17 @@ saved beside the model where workers look for it.
 
 from __future__ import annotations
 
-import atexit
-import csv
-import functools
-import shutil
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import DATA_DIR
-
-BITEXT = DATA_DIR / "support" / "bitext_tickets_public.csv"
-PER_INTENT = 24
-
-
-def bitext_slice(per_intent: int = PER_INTENT, offset: int = 0) -> list[dict[str, str]]:
-    """``per_intent`` rows of every intent (after skipping ``offset`` of each), in file order."""
-    seen: dict[str, int] = {}
-    rows = []
-    with BITEXT.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            n = seen.get(row["intent"], 0)
-            seen[row["intent"]] = n + 1
-            if offset <= n < offset + per_intent:
-                rows.append(row)
-    return rows
-
-
-@functools.cache
-def _train_support_model() -> str:
-    """The shop model's support half, trained as ``oscar_llm_train --support`` trains it (tiny, ~1 min).
-
-    Reply pairs from a Bitext slice built by ``support_pairs`` against the demo knowledge
-    base, a tiny GPT-2 through ``train_causal_lm``, and the triage fitted on the same
-    slice, saved next to the model where the worker looks for it.
-    """
-    import tempfile
-
-    from oscar_llm.demo.knowledge_base import article_facts
-    from oscar_llm.llm.registry import get_embedder
-    from oscar_llm.llm.training import train_causal_lm
-    from oscar_llm.support.training import support_pairs
-    from oscar_llm.support.triage import IntentClassifier, triage_dir_for
-
-    rows = bitext_slice()
-    embedder = get_embedder()
-    root = tempfile.mkdtemp(prefix="oscar_llm_support_model_")
-    atexit.register(shutil.rmtree, root, ignore_errors=True)  # trained once per test process, then dropped
-    out = Path(root) / "model"
-    data = support_pairs(rows, article_facts(), embedder=embedder)
-    train_causal_lm(data.pairs, out, minutes=1.5, size="tiny", max_steps=500, progress=False, seed=0)
-    classifier = IntentClassifier(embedder)
-    classifier.fit([r["instruction"] for r in rows], [r["intent"] for r in rows])
-    classifier.save(triage_dir_for(out))
-    return str(out)
+from tests.support.helpers import tiny_support_model_dir
 
 
 @pytest.fixture(scope="session")
 def support_model_dir() -> str:
-    return _train_support_model()
+    return tiny_support_model_dir()
 
 
 @pytest.fixture

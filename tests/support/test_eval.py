@@ -8,8 +8,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.support_fixtures import knowledge_base  # noqa: F401  (requested by name)
-from tests.support_helpers import bitext_rows, stratified_split, tiny_support_model_dir, write_csv
+from tests.support.helpers import bitext_rows, stratified_split, tiny_support_model_dir, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def run(*args: str) -> tuple[str, dict]:
     return out.getvalue(), json.loads(lines[-1])
 
 
-def test_eval_writes_one_record_per_ticket_and_a_summary(csvs, tmp_path, knowledge_base):  # noqa: F811
+def test_eval_writes_one_record_per_ticket_and_a_summary(csvs, tmp_path, knowledge_base):
     train, tickets, count = csvs
     results = tmp_path / "results.jsonl"
     text, summary = run(

@@ -11,7 +11,7 @@ from oscar.test.factories import BasketFactory, create_order
 from oscar_llm.models import Feature, FeatureSwitch, RecommendationList, RecommendationRule
 from oscar_llm.recommendations import services
 from oscar_llm.recommendations.config import CATEGORY, GLOBAL_KEY, POPULAR, SIMILAR, TOGETHER, TRENDING, USER
-from tests.recommendation_helpers import write_list
+from tests.recommendations.helpers import write_list
 
 pytestmark = pytest.mark.django_db
 
