@@ -13,12 +13,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .core import Job
+from .core import ClearsCacheOnChange, Job
 
 VOICE_CACHE_KEY = "oscar_llm:voice:v1"
 
 
-class ShopVoice(models.Model):
+class ShopVoice(ClearsCacheOnChange, models.Model):
     """The shop's voice and limits for generated copy (a single row)."""
 
     brand_voice = models.TextField(
@@ -43,21 +43,14 @@ class ShopVoice(models.Model):
     min_length = models.PositiveIntegerField(default=3, help_text=_("Minimum characters for any text."))
     updated_at = models.DateTimeField(auto_now=True)
 
+    cache_key = VOICE_CACHE_KEY
+
     class Meta:
         verbose_name = _("shop voice and limits")
         verbose_name_plural = _("shop voice and limits")
 
     def __str__(self) -> str:
         return str(_("Shop voice and limits"))
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        cache.delete(VOICE_CACHE_KEY)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        cache.delete(VOICE_CACHE_KEY)
-        return result
 
     @classmethod
     def current(cls) -> ShopVoice:

@@ -13,6 +13,23 @@ from django.utils.translation import gettext_lazy as _
 FEATURE_CACHE_KEY = "oscar_llm:features:v1"
 
 
+class ClearsCacheOnChange:
+    """Drops ``cache_key`` after every save and delete of a row that pages read from the cache, so an
+    admin's change shows on the next request in every process (``QuerySet.update`` skips it: the
+    cached copy then lives out its short timeout)."""
+
+    cache_key = ""
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        cache.delete(self.cache_key)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        cache.delete(self.cache_key)
+        return result
+
+
 class Feature(models.TextChoices):
     PRODUCT_COPY = "product_copy", _("Product copy")
     RECOMMENDATIONS = "recommendations", _("Recommendations")
@@ -20,7 +37,7 @@ class Feature(models.TextChoices):
     MARKETING = "marketing", _("Marketing copy")
 
 
-class FeatureSwitch(models.Model):
+class FeatureSwitch(ClearsCacheOnChange, models.Model):
     """One row per feature; admins flip these in Django admin."""
 
     feature = models.CharField(max_length=32, choices=Feature.choices, unique=True)
@@ -31,6 +48,8 @@ class FeatureSwitch(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    cache_key = FEATURE_CACHE_KEY
+
     class Meta:
         ordering = ["feature"]
         verbose_name = _("feature switch")
@@ -39,16 +58,6 @@ class FeatureSwitch(models.Model):
     def __str__(self) -> str:
         state = _("on") if self.enabled else _("off")
         return f"{self.get_feature_display()} ({state})"
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        # Every process reads the switches from the cache; a flip shows on the next request.
-        cache.delete(FEATURE_CACHE_KEY)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        cache.delete(FEATURE_CACHE_KEY)
-        return result
 
     @classmethod
     def states(cls) -> dict[str, dict[str, bool]]:

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .core import ClearsCacheOnChange
+
 
 class BlockCode(models.TextChoices):
     """The storefront's recommendation blocks: the one list of their codes."""
@@ -57,7 +59,7 @@ RECOMMENDATION_RULES_CACHE_KEY = "oscar_llm:rec_rules:v1"
 RECOMMENDATION_BLOCKS_CACHE_KEY = "oscar_llm:rec_blocks:v1"
 
 
-class RecommendationRule(models.Model):
+class RecommendationRule(ClearsCacheOnChange, models.Model):
     """Shop-owner rules applied when a block is read: pin, boost or exclude a product, or restrict
     a block to (or keep it away from) a category. An empty block means every block."""
 
@@ -84,22 +86,14 @@ class RecommendationRule(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    cache_key = RECOMMENDATION_RULES_CACHE_KEY
+
     class Meta:
         ordering = ["block", "action", "position", "pk"]
 
     def __str__(self) -> str:
         target = f"product #{self.product_id}" if self.product_id else f"category #{self.category_id}"
         return f"{self.get_action_display()}: {target} ({self.block or 'every block'})"
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        # Blocks read the rules from the cache; an admin's change shows on the next request.
-        cache.delete(RECOMMENDATION_RULES_CACHE_KEY)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        cache.delete(RECOMMENDATION_RULES_CACHE_KEY)
-        return result
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -113,7 +107,7 @@ class RecommendationRule(models.Model):
             raise ValidationError({"boost": _("A boost must be a positive multiplier.")})
 
 
-class RecommendationBlock(models.Model):
+class RecommendationBlock(ClearsCacheOnChange, models.Model):
     """The admin's switch and size for one storefront block (rows are created on first use)."""
 
     Code = BlockCode
@@ -130,6 +124,8 @@ class RecommendationBlock(models.Model):
     size = models.PositiveSmallIntegerField(default=4, help_text=_("How many products the block shows (1-24)."))
     updated_at = models.DateTimeField(auto_now=True)
 
+    cache_key = RECOMMENDATION_BLOCKS_CACHE_KEY
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("recommendation block")
@@ -141,13 +137,6 @@ class RecommendationBlock(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.size = max(1, min(int(self.size or 1), 24))
         super().save(*args, **kwargs)
-        # Pages read the blocks from the cache; an admin's change shows on the next request.
-        cache.delete(RECOMMENDATION_BLOCKS_CACHE_KEY)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        cache.delete(RECOMMENDATION_BLOCKS_CACHE_KEY)
-        return result
 
     @classmethod
     def configs(cls) -> dict[str, dict]:
