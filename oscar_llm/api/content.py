@@ -123,6 +123,9 @@ class DraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self) -> QuerySet[ContentDraft]:
         qs = ContentDraft.objects.select_related("product").order_by("-created_at")
+        if self.action == "list" and not self.request.query_params.get("status"):
+            # Drafts that repeat the product's text are listed only when asked for by status.
+            qs = qs.exclude(status=ContentDraft.Status.NO_CHANGE)
         for field in ("status", "kind", "segment", "product"):
             value = self.request.query_params.get(field)
             if value:

@@ -20,7 +20,7 @@ from oscar.core.loading import get_model
 
 from .. import jobs
 from ..catalogue import catalogue_vocabulary, facts_hash, product_facts, prompt_facts
-from ..guardrails.html import sanitize_for_kind
+from ..guardrails.html import plain_text, sanitize_for_kind
 from ..llm.registry import configured_model_id
 from ..models import ContentDraft, ContentKind, ContentVersion, Feature, FeatureSwitch, Job, ShopVoice
 from ..settings import llm_settings
@@ -210,7 +210,8 @@ def run_generation_jobs(job_list: list[Job], generator: Any = None) -> list[Cont
     for job, (facts, ctx), outcome in zip(live_jobs, items, outcomes, strict=True):
         with transaction.atomic():
             draft = _store_draft(job, products[job.target_id], facts, ctx, outcome, generator, elapsed_ms)
-            if not jobs.complete(job, {"draft_id": draft.pk, "accepted": outcome.accepted}):
+            result = {"draft_id": draft.pk, "accepted": outcome.accepted, "status": str(draft.status)}
+            if not jobs.complete(job, result):
                 # Our lease ran out and another worker owns the job now: its draft wins.
                 transaction.set_rollback(True)
                 continue
@@ -223,7 +224,11 @@ def run_generation_jobs(job_list: list[Job], generator: Any = None) -> list[Cont
 def _store_draft(job, product, facts, ctx, outcome, generator, elapsed_ms) -> ContentDraft:
     slot = {"product": product, "kind": ctx.kind, "segment": ctx.segment, "language": ctx.language}
     status = ContentDraft.Status.DRAFT if outcome.accepted else ContentDraft.Status.REJECTED
-    if outcome.accepted:
+    if outcome.accepted and is_echo(outcome.text, shown_text(product, ctx.kind, ctx.segment, ctx.language)):
+        # Offering the text the product already shows would only fill the queue; a pending
+        # draft of the slot stays where it is, since this one proposes nothing instead of it.
+        status = ContentDraft.Status.NO_CHANGE
+    elif outcome.accepted:
         ContentDraft.objects.filter(**slot, status=ContentDraft.Status.DRAFT).update(
             status=ContentDraft.Status.SUPERSEDED
         )
@@ -251,6 +256,36 @@ def original_text(product: Any, kind: str) -> str:
         "description": product.description or "",
         "meta_description": getattr(product, "meta_description", "") or "",
     }.get(kind, "")
+
+
+def shown_text(product: Any, kind: str, segment: str = "default", language: str = "en") -> str:
+    """The text visitors of ``segment`` see for ``kind`` today, whether or not copy is switched on.
+
+    The slot's current version, else the default segment's, else the product's own text: the
+    order the storefront falls back in. Read from the database, not the storefront's cache, since
+    a worker must compare with what is published now.
+    """
+    segments = [segment] if segment == "default" else [segment, "default"]
+    current = dict(
+        ContentVersion.objects.filter(
+            product_id=product.pk, kind=kind, language=language, segment__in=segments, is_current=True
+        ).values_list("segment", "text")
+    )
+    for seg in segments:
+        if seg in current:
+            # An empty published version means "show the product's own text", as on the storefront.
+            return current[seg] or original_text(product, kind)
+    return original_text(product, kind)
+
+
+def normalised(text: str) -> str:
+    """A text as a reader compares it: markup, case and runs of whitespace do not count."""
+    return plain_text(text or "").casefold()
+
+
+def is_echo(text: str, shown: str) -> bool:
+    """Whether ``text`` only repeats ``shown`` (after normalising case, spaces and markup)."""
+    return bool(normalised(text)) and normalised(text) == normalised(shown)
 
 
 @transaction.atomic

@@ -155,6 +155,9 @@ class DraftListView(ListView):
 
     def get_queryset(self) -> QuerySet[ContentDraft]:
         queryset = ContentDraft.objects.select_related("product", "reviewed_by").order_by("-created_at", "-pk")
+        if self.form.data.get("status") != ContentDraft.Status.NO_CHANGE:
+            # Drafts that repeat the product's text ask nothing of a reviewer: shown only on request.
+            queryset = queryset.exclude(status=ContentDraft.Status.NO_CHANGE)
         return self.form.filter(queryset)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -162,7 +165,12 @@ class DraftListView(ListView):
         counts = dict(ContentDraft.objects.values_list("status").annotate(n=Count("pk")).order_by())
         context.update(
             form=self.form,
-            status_counts=[(value, label, counts.get(value, 0)) for value, label in ContentDraft.Status.choices],
+            status_counts=[
+                (value, label, counts.get(value, 0))
+                for value, label in ContentDraft.Status.choices
+                if value != ContentDraft.Status.NO_CHANGE
+            ],
+            no_change_count=counts.get(ContentDraft.Status.NO_CHANGE, 0),
             failed_count=ContentDraft.objects.exclude(reasons=[]).count(),
             current_status=self.form.data.get("status") if self.form.is_bound else ContentDraft.Status.DRAFT,
             current_failed=bool(self.form.is_bound and self.form.data.get("failed")),

@@ -3,7 +3,13 @@
 Everything is generated from a fixed :class:`random.Random` seed, so two runs build the same
 catalogue, the same customers and the same order numbers; only the timestamps move with the
 day the command runs (histories always cover the last 60 days). Nothing is read from the
-network or from evaluation data sets: the brands, titles and descriptions are written here.
+network or from evaluation data sets: the brands, titles and descriptions are written here,
+and the product pictures are drawn here (``pictures.py``).
+
+Like new stock in a real shop, about 40% of the products arrive as from a supplier feed:
+attributes, price and stock, a coded title ("PP DRS VSC CHRCL L") and no description. The
+rest carry written copy, which is what the shop's own model learns from; the feed products
+are what it writes copy for.
 
 Running it again adds only what is missing (products are keyed by UPC, categories by path,
 users by email, orders by number) and never overwrites what staff may have edited since.
@@ -15,6 +21,7 @@ The catalogue is written through Oscar's models and the orders through Oscar's o
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -24,11 +31,14 @@ from typing import Any, TypeVar
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from oscar.apps.catalogue.categories import create_from_breadcrumbs
 from oscar.core.loading import get_class, get_model
 
+from oscar_llm.demo.pictures import draw_product_image
 from oscar_llm.interactions import EVENT_WEIGHTS
 from oscar_llm.models import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Interaction, ShopVoice
 
@@ -49,6 +59,10 @@ STAFF_PASSWORD = "staff-password"
 CUSTOMER_PASSWORD = "demo-password"
 CUSTOMER_COUNT = 25
 FIRST_ORDER_NUMBER = 100001
+# The share of each product type that arrives from the supplier feed, with no written copy.
+SUPPLIER_SHARE = 0.4
+# Pictures live under one folder per drawing version, so a changed drawing never reuses old files.
+IMAGE_FOLDER = "images/products/demo-v1"
 
 ATTRIBUTE_CODES = ("brand", "colour", "material", "size", "gender", "season", "usage")
 PENDING, SHIPPED, DELIVERED = ORDER_STATUSES = ("Pending", "Shipped", "Delivered")
@@ -289,6 +303,8 @@ class ProductSpec:
     num_in_stock: int
     # 0.0 = cheapest of its type, 1.0 = dearest; what price-leaning customers browse by.
     price_rank: float = 0.0
+    # Arrived from the supplier feed: a coded title and no description or meta description.
+    from_supplier: bool = False
 
     @property
     def upc(self) -> str:
@@ -302,12 +318,19 @@ class ProductSpec:
     def gender(self) -> str:
         return self.attributes["gender"]
 
+    @property
+    def image_name(self) -> str:
+        """Where its picture is stored: named by what is drawn, so a file is never reused for another."""
+        what = slugify(f"{self.type.noun} {self.attributes['colour']}")
+        return f"{IMAGE_FOLDER}/{self.upc.lower()}-{what}.png"
+
 
 @dataclass
 class DemoSummary:
     """What the shop holds after a run (``created`` counts what this run added)."""
 
     products: int = 0
+    images: int = 0
     categories: int = 0
     customers: int = 0
     orders: int = 0
@@ -323,7 +346,8 @@ class DemoSummary:
     def line(self) -> str:
         new = self.created
         return (
-            f"Demo shop ready in {self.seconds:.1f}s: {self.products} products ({new.get('products', 0)} new), "
+            f"Demo shop ready in {self.seconds:.1f}s: {self.products} products ({new.get('products', 0)} new, "
+            f"{self.images} with pictures), "
             f"{self.categories} categories, {self.customers} customers ({new.get('customers', 0)} new), "
             f"{self.orders} orders, {self.baskets} open baskets, {self.interactions} interactions; "
             f"staff login {self.staff_email}"
@@ -361,6 +385,43 @@ def _noun_phrase(ptype: ProductType, attrs: dict[str, str]) -> str:
 def build_title(ptype: ProductType, attrs: dict[str, str]) -> str:
     """A retailer-style title made only of the product's own attribute values."""
     return " ".join(ptype.title.format(noun=ptype.noun, **attrs).split())
+
+
+# Codes a lookup table fixes where the rule below would give two values one code.
+CODE_OVERRIDES = {"Polycarbonate": "PC", "One Size": "OS"}
+
+
+def supplier_code(value: str, length: int = 3) -> str:
+    """A supplier's short code for a value: initials of a phrase ("Eau de Parfum" -> "EDP"), else
+    the word's first letter and consonants ("Viscose" -> "VSC", "Charcoal" -> "CHRCL" at 5)."""
+    if value in CODE_OVERRIDES:
+        return CODE_OVERRIDES[value]
+    words = [w for w in re.split(r"[\s&-]+", value.upper()) if w]
+    if len(words) > 1:
+        return "".join(w[0] for w in words)
+    word = words[0] if words else "X"
+    letters = word[0] + "".join(c for c in word[1:] if c not in "AEIOU")
+    # "DRESS" -> "DRSS" -> "DRS": a doubled letter says nothing more.
+    squeezed = "".join(c for i, c in enumerate(letters) if i == 0 or c != letters[i - 1])
+    return squeezed[:length]
+
+
+def supplier_size(size: str) -> str:
+    """The size as a feed writes it: "UK 7" -> "UK7", "50 ml" -> "50ML", "One Size" -> "OS"."""
+    return CODE_OVERRIDES.get(size, size.replace(" ", "").upper())
+
+
+def supplier_title(ptype: ProductType, attrs: dict[str, str]) -> str:
+    """The title a supplier feed gives a product: brand, article, material, colour codes and size."""
+    return " ".join(
+        (
+            supplier_code(attrs["brand"]),
+            supplier_code(ptype.noun),
+            supplier_code(attrs["material"]),
+            supplier_code(attrs["colour"], 5),
+            supplier_size(attrs["size"]),
+        )
+    )
 
 
 def build_description(ptype: ProductType, attrs: dict[str, str], rng: random.Random) -> str:
@@ -434,6 +495,8 @@ def build_catalogue(seed: int = DEFAULT_SEED) -> list[ProductSpec]:
     rng = random.Random(seed)
     specs: list[ProductSpec] = []
     titles: set[str] = set()
+    # Either title may end up on the product, so both must be unique.
+    codes: set[str] = set()
     for ptype in PRODUCT_TYPES:
         brand_tiers = BEAUTY_BRANDS if ptype.product_class == "Cosmetics" else FASHION_BRANDS
         for _ in range(ptype.count):
@@ -449,11 +512,13 @@ def build_catalogue(seed: int = DEFAULT_SEED) -> list[ProductSpec]:
                     "usage": rng.choice(ptype.usages),
                 }
                 title = build_title(ptype, attrs)
-                if title not in titles:
+                code = supplier_title(ptype, attrs)
+                if title not in titles and code not in codes:
                     break
             else:  # pragma: no cover - only if someone shrinks the value lists too far
                 raise ValueError(f"Cannot find a unique title for {ptype.path}")
             titles.add(title)
+            codes.add(code)
             specs.append(
                 ProductSpec(
                     index=len(specs) + 1,
@@ -469,7 +534,34 @@ def build_catalogue(seed: int = DEFAULT_SEED) -> list[ProductSpec]:
     # About 5% sold out, so availability shows up on the storefront and in recommendations.
     sold_out = set(rng.sample(range(len(specs)), round(len(specs) * 0.05)))
     specs = [_replace(spec, num_in_stock=0) if i in sold_out else spec for i, spec in enumerate(specs)]
-    return _with_price_ranks(specs)
+    return _with_price_ranks(_with_supplier_feed(specs, seed))
+
+
+def _with_supplier_feed(specs: list[ProductSpec], seed: int) -> list[ProductSpec]:
+    """Turn ``SUPPLIER_SHARE`` of every product type into supplier-feed products.
+
+    Per type, so that every type has written copy to learn from and feed products to write for.
+    A generator of its own keeps the rest of the catalogue what the main seed makes it.
+    """
+    rng = random.Random(f"{seed}:supplier-feed")
+    by_type: dict[str, list[int]] = {}
+    for position, spec in enumerate(specs):
+        by_type.setdefault(spec.type.path, []).append(position)
+    chosen: set[int] = set()
+    for positions in by_type.values():
+        chosen.update(rng.sample(positions, round(len(positions) * SUPPLIER_SHARE)))
+    return [
+        _replace(
+            spec,
+            title=supplier_title(spec.type, spec.attributes),
+            description="",
+            meta_description="",
+            from_supplier=True,
+        )
+        if position in chosen
+        else spec
+        for position, spec in enumerate(specs)
+    ]
 
 
 def _replace(spec: ProductSpec, **changes: Any) -> ProductSpec:
@@ -625,6 +717,7 @@ class DemoShopBuilder:
         self.profiles = build_customers(seed)
         self.created: dict[str, int] = {
             "products": 0,
+            "images": 0,
             "customers": 0,
             "orders": 0,
             "baskets": 0,
@@ -682,6 +775,32 @@ class DemoShopBuilder:
                 self._create_products(chunk, classes, attributes, categories, partner)
         self.created["products"] += len(missing)
         self._products = {p.upc: p for p in Product.objects.filter(upc__in=upcs)}
+        self.ensure_images()
+
+    def ensure_images(self) -> None:
+        """A drawn picture for every demo product that has none (an image staff added is kept).
+
+        The files are named by product and drawing, so a run on a fresh database reuses the
+        files an earlier run left in MEDIA_ROOT instead of drawing them again.
+        """
+        ProductImage = self._model("catalogue", "ProductImage")
+        storage = ProductImage._meta.get_field("original").storage
+        pictured = set(
+            ProductImage.objects.filter(product__upc__in=list(self._products)).values_list("product__upc", flat=True)
+        )
+        todo = [spec for spec in self.catalogue if spec.upc in self._products and spec.upc not in pictured]
+        chunks = list(_chunks(todo, self.product_chunk_size))
+        for chunk in self.progress(chunks, desc="Pictures", total=len(chunks), unit="batch"):
+            rows = []
+            for spec in chunk:
+                name = spec.image_name
+                if not storage.exists(name):
+                    # The storage may pick another name (a file appeared meanwhile); keep what it chose.
+                    picture = draw_product_image(spec.type.noun, spec.attributes["colour"])
+                    name = storage.save(name, ContentFile(picture))
+                rows.append(ProductImage(product=self._products[spec.upc], original=name, display_order=0))
+            ProductImage.objects.bulk_create(rows)
+            self.created["images"] += len(rows)
 
     def _create_products(
         self,
@@ -970,8 +1089,11 @@ class DemoShopBuilder:
         Order = self._model("order", "Order")
         Basket = self._model("basket", "Basket")
         customers = get_user_model().objects.filter(email__in=[p.email for p in self.profiles])
+        ProductImage = self._model("catalogue", "ProductImage")
+        upcs = [s.upc for s in self.catalogue]
         return DemoSummary(
-            products=Product.objects.filter(upc__in=[s.upc for s in self.catalogue]).count(),
+            products=Product.objects.filter(upc__in=upcs).count(),
+            images=ProductImage.objects.filter(product__upc__in=upcs).values("product").distinct().count(),
             categories=Category.objects.count(),
             customers=customers.count(),
             orders=Order.objects.filter(user__in=customers).count(),

@@ -91,6 +91,8 @@ class ContentDraft(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         SUPERSEDED = "superseded", _("Superseded")
+        # The model wrote the text the product already shows: kept for the record, never queued.
+        NO_CHANGE = "no_change", _("No change proposed")
 
     product = models.ForeignKey("catalogue.Product", on_delete=models.CASCADE, related_name="llm_drafts")
     kind = models.CharField(max_length=32, choices=ContentKind.choices)

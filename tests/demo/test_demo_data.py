@@ -1,7 +1,8 @@
 """``manage.py oscar_llm_demo_data``: the demo shop a new user explores first.
 
 The command runs twice, once per module, inside a transaction that is rolled back when the
-module ends, so the other test modules never see the demo shop.
+module ends, so the other test modules never see the demo shop; its pictures go to a media
+folder of the module's own.
 """
 
 from __future__ import annotations
@@ -20,11 +21,24 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.html import escape
 from oscar.core.loading import get_model
+from oscar.core.thumbnails import get_thumbnailer
+from PIL import Image
 
-from oscar_llm.demo.shop import ATTRIBUTE_CODES, GROUPS, build_customers
+from oscar_llm.demo.pictures import BACKGROUND, PICTURE_SIZE, colour_of, draw_product_image
+from oscar_llm.demo.shop import (
+    ATTRIBUTE_CODES,
+    GROUPS,
+    IMAGE_FOLDER,
+    build_catalogue,
+    build_customers,
+    supplier_code,
+    supplier_size,
+    supplier_title,
+)
 from oscar_llm.models import Feature, FeatureSwitch, Interaction, ShopVoice
 
 Basket = get_model("basket", "Basket")
@@ -33,11 +47,14 @@ Order = get_model("order", "Order")
 Product = get_model("catalogue", "Product")
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
 ProductCategory = get_model("catalogue", "ProductCategory")
+ProductImage = get_model("catalogue", "ProductImage")
 StockRecord = get_model("partner", "StockRecord")
 
 pytestmark = pytest.mark.django_db
 
 CUSTOMER_EMAIL = re.compile(r"^customer\d{2}@example\.com$")
+# Brand, article, material, colour codes and the size: "PP DRS VSC CHRCL L".
+CODED_TITLE = re.compile(r"^[A-Z]{2,3} [A-Z]{2,3} [A-Z]{2,3} [A-Z]{2,5} [A-Z0-9]{1,5}$")
 
 
 def _counts() -> dict[str, int]:
@@ -53,6 +70,8 @@ def _counts() -> dict[str, int]:
         "interactions": Interaction.objects.count(),
         "baskets": Basket.objects.count(),
         "basket_lines": get_model("basket", "Line").objects.count(),
+        "images": ProductImage.objects.count(),
+        "image_files": len(ProductImage._meta.get_field("original").storage.listdir(IMAGE_FOLDER)[1]),
         "feature_switches": FeatureSwitch.objects.count(),
         "shop_voices": ShopVoice.objects.count(),
     }
@@ -65,7 +84,15 @@ def _run_command() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def media_root(tmp_path_factory):
+    """The pictures of this module's demo shop, away from the developer's own MEDIA_ROOT."""
+    path = tmp_path_factory.mktemp("demo_media")
+    with override_settings(MEDIA_ROOT=str(path)):
+        yield path
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, media_root):
     """The demo shop, built by two runs of the command; rolled back after the module."""
     with django_db_blocker.unblock(), transaction.atomic():
         first_output = _run_command()
@@ -90,6 +117,15 @@ def demo_products(demo):
 @pytest.fixture
 def demo_customers(demo):
     return [u for u in get_user_model().objects.order_by("email") if CUSTOMER_EMAIL.match(u.email)]
+
+
+def _attributes(products) -> dict[int, dict[str, str]]:
+    values: dict[int, dict[str, str]] = defaultdict(dict)
+    for product_id, code, value in ProductAttributeValue.objects.filter(product__in=products).values_list(
+        "product_id", "attribute__code", "value_text"
+    ):
+        values[product_id][code] = value
+    return values
 
 
 def test_catalogue_has_at_least_300_public_products(demo_products):
@@ -131,9 +167,12 @@ def test_every_product_has_attributes_category_price_and_stock(demo_products):
         assert attrs["gender"] in {"Women", "Men", "Unisex"}
         assert attrs["season"] in {"Spring", "Summer", "Fall", "Winter"}
         assert attrs["usage"] in {"Casual", "Formal", "Sports", "Party", "Ethnic"}
-        # The title is built from the product's own facts.
-        assert product.title.startswith(f"{attrs['brand']} {attrs['gender']} "), product.title
-        assert attrs["material"] in product.title, product.title
+        # The title is built from the product's own facts (a feed's title codes them).
+        if product.description:
+            assert product.title.startswith(f"{attrs['brand']} {attrs['gender']} "), product.title
+            assert attrs["material"] in product.title, product.title
+        else:
+            assert CODED_TITLE.match(product.title), product.title
         assert product.product_class is not None
         assert category_counts[product.pk] == 1, product.upc
         record = stock[product.pk]
@@ -157,13 +196,62 @@ def test_prices_depend_on_what_is_sold(demo_products):
     assert mean(by_class["Cosmetics"]) < mean(by_class["Clothing"]) < mean(by_class["Shoes"])
 
 
-def test_descriptions_state_only_the_products_own_facts(demo_products):
-    values = defaultdict(dict)
-    for product_id, code, value in ProductAttributeValue.objects.filter(product__in=demo_products).values_list(
-        "product_id", "attribute__code", "value_text"
-    ):
-        values[product_id][code] = value
+def test_about_forty_percent_arrive_from_a_supplier_feed(demo_products):
+    """Titles coded from their own attributes, no description, no meta description."""
+    specs = {spec.upc: spec for spec in build_catalogue()}
+    values = _attributes(demo_products)
+    feed = [p for p in demo_products if not p.description]
+    assert 0.35 <= len(feed) / len(demo_products) <= 0.45
+    for product in feed:
+        spec = specs[product.upc]
+        assert spec.from_supplier
+        assert product.description == "" and product.meta_description == ""
+        assert CODED_TITLE.match(product.title), product.title
+        assert product.title == supplier_title(spec.type, values[product.pk])
     for product in demo_products:
+        assert specs[product.upc].from_supplier == (not product.description), product.upc
+    # Every kind of product has written copy to learn from and feed products to write copy for.
+    kinds = defaultdict(set)
+    for link in ProductCategory.objects.filter(product__in=demo_products).select_related("category", "product"):
+        kinds[link.category.full_name].add(bool(link.product.description))
+    assert all(found == {True, False} for found in kinds.values()), kinds
+
+
+def test_supplier_codes_follow_from_the_values():
+    assert supplier_title(build_catalogue()[0].type, {}.fromkeys(ATTRIBUTE_CODES, "X")) == "X DRS X X X"
+    assert [supplier_code(v) for v in ("Pebble & Pine", "Dress", "Viscose", "Eau de Parfum", "T-Shirt")] == [
+        "PP",
+        "DRS",
+        "VSC",
+        "EDP",
+        "TS",
+    ]
+    assert supplier_code("Charcoal", 5) == "CHRCL"
+    assert [supplier_size(v) for v in ("L", "UK 7", "50 ml", "One Size")] == ["L", "UK7", "50ML", "OS"]
+    # One code per value in every slot, so a coded title still says which product it is.
+    catalogue = build_catalogue()
+    slots = {
+        "brand": {s.attributes["brand"] for s in catalogue},
+        "article": {s.type.noun for s in catalogue},
+        "material": {s.attributes["material"] for s in catalogue},
+    }
+    for slot, found in slots.items():
+        assert len({supplier_code(v) for v in found}) == len(found), slot
+    colours = {s.attributes["colour"] for s in catalogue}
+    assert len({supplier_code(c, 5) for c in colours}) == len(colours)
+
+
+def test_the_catalogue_is_the_same_for_the_same_seed():
+    first, again, other = build_catalogue(), build_catalogue(), build_catalogue(7)
+    assert first == again
+    assert [s.upc for s in first if s.from_supplier] != [s.upc for s in other if s.from_supplier]
+
+
+def test_descriptions_state_only_the_products_own_facts(demo_products):
+    values = _attributes(demo_products)
+    written = [p for p in demo_products if p.description]
+    assert len(written) >= 0.55 * len(demo_products)
+    for product in written:
         attrs = values[product.pk]
         sentences = [s for s in re.split(r"(?<=\.)\s+", product.description.strip()) if s]
         assert 2 <= len(sentences) <= 4, product.description
@@ -173,7 +261,40 @@ def test_descriptions_state_only_the_products_own_facts(demo_products):
         assert product.meta_description.count(".") == 1 and product.meta_description.endswith(".")
         assert not re.search(r"\d", product.meta_description.replace(attrs["size"], "")), product.meta_description
     # Not one template repeated: the copy reads like people wrote it.
-    assert len({p.description for p in demo_products}) == len(demo_products)
+    assert len({p.description for p in written}) == len(written)
+
+
+def test_every_product_has_a_picture_of_its_article_in_its_colour(demo_products):
+    values = _attributes(demo_products)
+    images = defaultdict(list)
+    for image in ProductImage.objects.filter(product__in=demo_products):
+        images[image.product_id].append(image)
+    for product in demo_products:
+        (image,) = images[product.pk]
+        assert image.display_order == 0
+        assert image.original.name.startswith(IMAGE_FOLDER + "/")
+        with Image.open(image.original) as picture:
+            assert picture.size == (PICTURE_SIZE, PICTURE_SIZE)
+            pixels = picture.convert("RGB").getcolors(PICTURE_SIZE * PICTURE_SIZE)
+        counts = {colour: n for n, colour in pixels}
+        total = PICTURE_SIZE * PICTURE_SIZE
+        assert counts.get(BACKGROUND, 0) > 0.4 * total, product.title  # a clean, light background
+        colour = colour_of(values[product.pk]["colour"])
+        assert counts.get(colour, 0) > 0.01 * total, (product.title, values[product.pk]["colour"])
+
+
+def test_pictures_show_each_article_its_own_shape():
+    drawn = {article: draw_product_image(article, "Navy Blue") for article in ("Dress", "Jeans", "Boots", "Watch")}
+    assert len(set(drawn.values())) == 4
+    assert draw_product_image("Dress", "Navy Blue") == drawn["Dress"]  # deterministic
+    assert draw_product_image("Dress", "Red") != drawn["Dress"]
+    # An article without a drawing of its own still gets a picture.
+    assert draw_product_image("Umbrella", "Red").startswith(b"\x89PNG")
+
+
+def _thumbnail_url(image, size: str) -> str:
+    """The URL Oscar's templates give the thumbnail of ``image`` (same thumbnailer, same options)."""
+    return get_thumbnailer().generate_thumbnail(image.original, size=size, upscale=False).url
 
 
 def test_running_twice_duplicates_nothing(demo):
@@ -185,6 +306,7 @@ def test_running_twice_duplicates_nothing(demo):
 def test_json_summary_is_the_last_line(demo):
     summary = json.loads(demo.first_output[-1])
     assert summary["products"] >= 300
+    assert summary["images"] == summary["products"] == summary["created"]["images"]
     assert summary["customers"] == 25
     assert summary["categories"] == demo.after_first["categories"]
     assert summary["orders"] == demo.after_first["orders"]
@@ -264,6 +386,20 @@ def test_customer_can_log_in_and_sees_their_basket(demo, client):
     assert response.status_code == 200
     for line in basket.all_lines():
         assert escape(line.product.get_title()) in response.content.decode()
+        # Its picture, as Oscar's basket thumbnail, not "Image Not Available".
+        image = line.product.primary_image()
+        assert not isinstance(image, dict), "the product has no picture"
+        assert f'src="{_thumbnail_url(image, "100x100")}"' in response.content.decode()
+
+
+def test_product_pages_show_the_products_picture(demo, client):
+    for product in Product.objects.filter(upc__startswith="AF-").order_by("pk")[::80]:
+        response = client.get(product.get_absolute_url())
+        assert response.status_code == 200
+        image = product.primary_image()
+        assert not isinstance(image, dict), product.upc
+        html = response.content.decode()
+        assert f'src="{_thumbnail_url(image, "440x400")}"' in html, product.upc
 
 
 def test_every_feature_is_switched_on(demo):
