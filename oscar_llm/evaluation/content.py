@@ -1,9 +1,11 @@
-"""``oscar_llm_eval content``: product titles for catalogue rows, through the shop's own pipeline.
+"""``oscar_llm_eval content``: product copy for catalogue rows, through the shop's own pipeline.
 
 Rows of a fashion-format CSV become facts (``facts_from_fashion_row``), prompts
 (``prompts.build_request``), generated text and checks
 (``content.generation.generate_checked``), exactly as for the shop's products.
-An independent audit then counts accepted titles that contradict the row's
+Titles by default; ``kind`` asks for descriptions or meta descriptions instead
+(the fashion CSV has none, so those are written from the facts alone).
+An independent audit then counts accepted texts that contradict the row's
 gender, colour or article type, with its own deliberately simple matching,
 so a bug in the guardrails cannot hide itself.
 """
@@ -22,10 +24,10 @@ from ..catalogue import Vocabulary, facts_from_fashion_row
 from ..content.checks import Limits
 from ..content.generation import generate_checked
 from ..content.prompts import PromptContext
-from ..content.training_data import read_fashion_csv
+from ..content.training_data import DEFAULT_MAX_LENGTH, KINDS, read_fashion_csv
 from ..llm.base import GenerationOptions, TextGenerator
 
-TITLE_MAX_LENGTH = 90
+TITLE_MAX_LENGTH = DEFAULT_MAX_LENGTH["title"]
 
 # Audited attribute -> CSV column.
 AUDIT_COLUMNS = {"gender": "gender", "colour": "baseColour", "article_type": "articleType"}
@@ -47,6 +49,19 @@ def _words(text: str) -> list[str]:
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"\bt[\s-]?shirt", "tshirt", text)
     return [_stem(w) for w in re.findall(r"[a-z0-9&]+", text)]
+
+
+def _blank(words: list[str], phrase: list[str]) -> list[str]:
+    """``words`` with each occurrence of ``phrase`` replaced by a separator."""
+    n, i, kept = len(phrase), 0, []
+    while i < len(words):
+        if n and words[i : i + n] == phrase:
+            kept.append("|")
+            i += n
+        else:
+            kept.append(words[i])
+            i += 1
+    return kept
 
 
 class ContradictionAudit:
@@ -77,25 +92,20 @@ class ContradictionAudit:
 
     def contradictions(self, text: str, row: Mapping[str, str], brand: str = "") -> list[str]:
         """What ``text`` states against ``row`` (the row's brand is ignored: "Red Tape" is no colour)."""
-        words = _words(text)
-        brand_words = _words(brand)
-        if brand_words:
-            n, i, kept = len(brand_words), 0, []
-            while i < len(words):
-                if words[i : i + n] == brand_words:
-                    kept.append("|")
-                    i += n
-                else:
-                    kept.append(words[i])
-                    i += 1
-            words = kept
+        words = _blank(_words(text), _words(brand))
         problems = []
         for attribute, column in AUDIT_COLUMNS.items():
             own = tuple(_words(row.get(column) or ""))
-            for phrase in self._mentions(attribute, words):
+            # The row's own value of another attribute is no claim about this one ("Eye Cream" is no colour).
+            blanked = words
+            for other, other_column in AUDIT_COLUMNS.items():
+                if other != attribute:
+                    blanked = _blank(blanked, _words(row.get(other_column) or ""))
+            for phrase in self._mentions(attribute, blanked):
                 if phrase == own:
                     continue
-                if attribute == "colour" and own and set(phrase) <= set(own):  # "Blue" for "Navy Blue"
+                # Vague, not false: "Blue" for "Navy Blue", "Jacket" for "Rain Jacket".
+                if attribute in ("colour", "article_type") and own and set(phrase) <= set(own):
                     continue
                 problems.append(f"{attribute}: states '{self.phrases[attribute][phrase]}', row has '{row.get(column)}'")
         return problems
@@ -113,27 +123,30 @@ def write_jsonl(path: str | Path, records: Iterable[Mapping[str, Any]]) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def evaluate_titles(
+def evaluate_content(
     catalogue: str | Path,
     generator: TextGenerator,
     *,
+    kind: str = "title",
     limit: int = 300,
     batch_size: int = 16,
     out: str | Path | None = None,
     retry_candidates: int = 3,
-    max_length: int = TITLE_MAX_LENGTH,
+    max_length: int | None = None,
     progress: bool = True,
     chunk_size: int | None = None,
 ) -> dict[str, Any]:
-    """Generate titles for the first ``limit`` rows of ``catalogue``; write JSONL to ``out``; return a summary."""
+    """Generate texts of ``kind`` for the first ``limit`` rows of ``catalogue``; write JSONL to ``out``; summarise."""
     from tqdm.auto import tqdm
 
+    if kind not in KINDS:
+        raise ValueError(f"Unknown kind {kind!r}: choose one of {', '.join(KINDS)}.")
     rows = read_fashion_csv(catalogue)
     all_facts = [facts_from_fashion_row(row) for row in rows]
     vocabulary = Vocabulary.from_facts(all_facts)
     audit = ContradictionAudit(rows)
     selected = list(range(min(limit, len(rows)))) if limit and limit > 0 else list(range(len(rows)))
-    ctx = PromptContext(kind="title", max_length=max_length)
+    ctx = PromptContext(kind=kind, max_length=max_length or DEFAULT_MAX_LENGTH[kind])
     options = GenerationOptions(do_sample=False, num_candidates=1, batch_size=batch_size)
 
     def limits_for(c: PromptContext) -> Limits:
@@ -142,7 +155,7 @@ def evaluate_titles(
     chunk_size = chunk_size or batch_size * 4
     outcomes = []
     started = time.perf_counter()
-    with tqdm(total=len(selected), disable=not progress, unit="item", desc="titles", dynamic_ncols=True) as bar:
+    with tqdm(total=len(selected), disable=not progress, unit="item", desc=kind, dynamic_ncols=True) as bar:
         for start in range(0, len(selected), chunk_size):
             chunk = selected[start : start + chunk_size]
             outcomes += generate_checked(
@@ -168,7 +181,8 @@ def evaluate_titles(
             contradictions += bool(problems)
         reasons.update({r["check"] for r in outcome.reasons})
         retried += outcome.candidates_tried > 1
-        exact += outcome.text.strip().lower() == facts["title"].strip().lower()
+        current = str(facts.get(kind) or "")
+        exact += bool(current) and outcome.text.strip().lower() == current.strip().lower()
         records.append(
             {
                 "id": row.get("id"),
@@ -184,7 +198,7 @@ def evaluate_titles(
     generated = len(records)
     return {
         "what": "content",
-        "kind": "title",
+        "kind": kind,
         "catalogue": str(catalogue),
         "model": getattr(generator, "model_id", type(generator).__name__),
         "generated": generated,
@@ -201,6 +215,11 @@ def evaluate_titles(
         "batch_size": batch_size,
         "out": str(out) if out else None,
     }
+
+
+def evaluate_titles(catalogue: str | Path, generator: TextGenerator, **kwargs: Any) -> dict[str, Any]:
+    """Titles only: :func:`evaluate_content` with ``kind="title"``."""
+    return evaluate_content(catalogue, generator, kind="title", **kwargs)
 
 
 def audit_records(records: Sequence[Mapping[str, Any]], rows: Iterable[Mapping[str, str]]) -> int:

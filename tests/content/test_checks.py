@@ -60,7 +60,7 @@ def test_conflicting_colour_is_rejected_with_a_reason():
     [
         ("Northwind Men Navy Blue Cotton Dress", {"gender"}),
         ("Northwind Women Navy Blue Linen Dress", {"material"}),
-        ("Northwind Women Navy Blue Cotton Shirt", {"article_type"}),
+        ("Northwind Women Navy Blue Cotton Shirt", {"article_type", "no_article_type"}),
         ("Tarn Women Navy Blue Cotton Dress", {"brand"}),
         ("Northwind Women Navy Blue Cotton Dress, size L", {"size"}),
         ("Northwind Women Navy Blue Cotton Dress 2 Pack", {"number"}),
@@ -119,3 +119,163 @@ def test_titles_lose_all_markup_and_attributes_are_dropped():
     assert sanitize_html('<p onclick="x()" style="color:red">Hi <a href="javascript:x">there</a></p>') == (
         "<p>Hi there</p>"
     )
+
+
+# -- what the product is, and names nobody gave the model ---------------------------------------
+
+
+def fashion(article, colour="Black", gender="Women", brand=None, title=""):
+    """Facts as a fashion-catalogue row gives them (no brand when the title has no gender word)."""
+    attributes = {"gender": gender, "colour": colour, "article_type": article}
+    if brand:
+        attributes["brand"] = brand
+    return {"title": title, "category": f"Apparel > {article}", "attributes": attributes}
+
+
+# Real titles from a fashion catalogue, with the article type each row is filed under.
+REAL_FASHION = [
+    fashion("Tshirts", "Navy Blue", "Men", "Puma", "Puma Men Navy Blue Printed T-shirt"),
+    fashion("Shirts", "Navy Blue", "Men", "Turtle Check", "Turtle Check Men Navy Blue Shirt"),
+    fashion("Jeans", "Blue", "Men", "Peter England", "Peter England Men Party Blue Jeans"),
+    fashion("Watches", "Silver", "Women", "Titan", "Titan Women Silver Watch"),
+    fashion("Casual Shoes", "White", "Men", "Puma", "Puma Men White Casual Shoes"),
+    fashion("Sports Shoes", "White", "Men", "ADIDAS", "ADIDAS Men White Running Shoes"),
+    fashion("Sports Shoes", "Black", "Men", "Nike", "Nike Men's Air Max Black Shoe"),
+    fashion("Deodorant", "Black", "Men", "Axe", "Axe Men Dark Temptation Deo"),
+    fashion("Perfume and Body Mist", "Black", "Women", "GUESS", "GUESS Women Eau De Parfum"),
+    fashion("Sarees", "Red", "Women", "Satya Paul", "Satya Paul Women Red Printed Sari"),
+    fashion("Scarves", "Pink", "Women", "Lino Perros", "Lino Perros Women Pink Scarf"),
+    fashion("Handbags", "Black", "Women", "Baggit", "Baggit Women Black Sling Bag"),
+    fashion("Face Moisturisers", "White", "Unisex", title="Lotus Herbals Whiteglow Skin Creme"),
+    fashion("Highlighter and Blush", "Peach", "Women", title="Streetwear True Color Peachy Sheen Blusher"),
+    fashion("Flats", "Brown", "Women", "Catwalk", "Catwalk Women Brown Ballerinas"),
+    fashion("Flip Flops", "Blue", "Men", "Puma", "Puma Men Blue Slippers"),
+    fashion("Rain Jacket", "Navy Blue", "Unisex", "Just Natural", "Just Natural Unisex Navy Blue Jacket"),
+    fashion("Innerwear Vests", "White", "Men", "Hanes", "Hanes Men White Vest"),
+    fashion("Nail Polish", "Red", "Women", title="Colorbar Apple Martini Red Nail Lacquer"),
+]
+FASHION_VOCAB = Vocabulary.from_facts(
+    [
+        *REAL_FASHION,
+        fashion("Kurtas", "Royal Blue", "Women", "Miss Bennett", "Miss Bennett Women Royal Blue Kurta"),
+        fashion("Sandals", "Tan", "Women", "Catwalk", "Catwalk Women Tan Sandals"),
+        fashion("Tops", "White", "Women", "Miss Chase", "Miss Chase Women White Top"),
+    ]
+)
+
+
+def fashion_reasons(text, f, kind="title"):
+    return check_text(text, facts=f, kind=kind, vocabulary=FASHION_VOCAB, limits=Limits(max_length=1200))[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("Royal Scarf", "Face Moisturisers"),
+        ("Royal Scarves", "Face Moisturisers"),
+        ("Royal", "Highlighter and Blush"),
+        ("S3Y", "Watches"),
+        ("Miss", "Flats"),
+    ],
+)
+def test_a_title_that_does_not_say_what_the_product_is_is_rejected(text, article):
+    reasons = fashion_reasons(text, fashion(article, "White", "Women"))
+    unnamed = [r for r in reasons if r["check"] == "no_article_type"]
+    assert unnamed and article in unnamed[0]["message"] and "Does not say what the product is" in unnamed[0]["message"]
+
+
+def test_naming_another_article_type_is_rejected_singular_or_plural():
+    moisturiser = fashion("Face Moisturisers", "White", "Unisex")
+    for text in ("Lotus Herbals Royal Scarf", "Lotus Herbals Royal Scarves", "Lotus Herbals Cream Sneakers"):
+        reasons = [r["message"] for r in fashion_reasons(text, moisturiser) if r["check"] == "article_type"]
+        assert reasons and "Face Moisturisers" in reasons[0], text
+    assert "'trainers'" in fashion_reasons("Titan Women Silver Trainers", REAL_FASHION[3])[0]["message"]
+
+
+def test_a_code_nobody_gave_the_model_is_rejected():
+    reasons = fashion_reasons("Titan Women Silver Watch S3Y", REAL_FASHION[3])
+    assert [r["check"] for r in reasons] == ["invented_name"] and "S3Y" in reasons[0]["message"]
+
+
+def test_a_made_up_brand_is_rejected_where_the_product_has_no_brand():
+    blusher = fashion("Highlighter and Blush", "Peach", "Women")
+    reasons = fashion_reasons("Glowvique Women Peach Blusher", blusher)
+    assert [r["check"] for r in reasons] == ["invented_name"]
+    assert "Glowvique" in reasons[0]["message"] and "neither in the product's facts nor" in reasons[0]["message"]
+    # A brand the catalogue sells under another product's name is still a brand claim.
+    assert {r["check"] for r in fashion_reasons("Titan Women Peach Blusher", blusher)} == {"brand"}
+    # A name written by the catalogue somewhere (a word of its titles) is no invention.
+    assert fashion_reasons("Streetwear Women Peach Blusher", blusher) == []
+
+
+def test_a_made_up_name_in_a_description_is_rejected_but_sentence_starts_and_list_items_are_not():
+    tee = REAL_FASHION[0]
+    ok = "<p>Stylish and soft. Puma made this Navy Blue T-shirt for men.</p><ul><li>Machine wash</li></ul>"
+    assert fashion_reasons(ok, tee, "description") == []
+    reasons = fashion_reasons("A navy blue T-shirt by Puma, designed in Zorbovia.", tee, "description")
+    assert [r["check"] for r in reasons] == ["invented_name"] and "Zorbovia" in reasons[0]["message"]
+
+
+@pytest.mark.parametrize("f", REAL_FASHION, ids=lambda f: f["title"])
+def test_real_fashion_titles_pass(f):
+    assert fashion_reasons(f["title"], f) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("Axe Men Black Deodorant", "Deodorant"),
+        ("Axe Men Black Deos", "Deodorant"),
+        ("Puma Men Navy Blue Tee", "Tshirts"),
+        ("Puma Men Navy Blue Tshirts", "Tshirts"),
+        ("Puma Men White Trainers", "Sports Shoes"),
+        ("Puma Men White Sneaker", "Sports Shoes"),
+        ("Puma Men White Shoes", "Casual Shoes"),
+        ("Puma Men Blue Flip Flop", "Flip Flops"),
+    ],
+)
+def test_synonyms_and_singular_or_plural_name_the_product(text, article):
+    brand = text.split()[0]
+    colour = {"Navy": "Navy Blue"}.get(text.split()[2], text.split()[2])
+    assert fashion_reasons(text, fashion(article, colour, "Men", brand)) == []
+
+
+def test_sizes_and_the_product_s_own_values_are_no_names_or_conflicts():
+    shoes = facts(
+        brand="Red Tape", gender="Men", colour="Blue", material="Wool", article_type="Casual Shoes", size="UK 9"
+    )
+    assert check("Red Tape Men Blue Wool Casual Shoes, Size UK 9", f=shoes)[1] == []
+    tee = facts(brand="Calder", gender="Unisex", colour="Red", material="Leather", article_type="Tshirts", size="XL")
+    assert check("Calder Unisex Red T-Shirt XL", f=tee)[1] == []
+
+
+def test_demo_catalogue_copy_passes_every_check():
+    """Every title, description and meta description the demo shop writes passes, against the demo vocabulary."""
+    import random
+
+    from oscar_llm.demo.shop import build_catalogue, build_description, build_meta_description, build_title
+
+    specs = build_catalogue()
+    catalogue = []
+    for spec in specs:
+        title = build_title(spec.type, spec.attributes)
+        catalogue.append(
+            {
+                "title": title,
+                "category": spec.type.path,
+                "product_class": spec.type.product_class,
+                "attributes": {**spec.attributes, "article_type": spec.type.path.split(" > ")[-1]},
+                "price": f"{spec.price:.2f}",
+                "currency": "GBP",
+                "description": build_description(spec.type, spec.attributes, random.Random(spec.index)),
+                "meta_description": build_meta_description(spec.type, spec.attributes, title),
+            }
+        )
+    vocabulary = Vocabulary.from_facts(catalogue)
+    failures = []
+    for f in catalogue:
+        for kind in ("title", "description", "meta_description"):
+            _, reasons = check_text(f[kind], facts=f, kind=kind, vocabulary=vocabulary, limits=Limits())
+            if reasons:
+                failures.append((kind, f[kind], reasons))
+    assert failures == []

@@ -1,6 +1,7 @@
 """Evaluate the plugin's features on real data through the shop's own services.
 
     python manage.py oscar_llm_eval content --catalogue FILE.csv --model DIR --limit 300 --out results.jsonl
+    python manage.py oscar_llm_eval content --kind description --catalogue FILE.csv --model DIR
 
 Each subcommand prints a one-line summary and, as the last line of stdout, a
 JSON summary. Subcommands are methods named ``handle_<what>`` with their
@@ -15,13 +16,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+KIND_PLURALS = {"title": "titles", "description": "descriptions", "meta_description": "meta descriptions"}
+
 
 class Command(BaseCommand):
     help = "Evaluate generated content (and, later, recommendations) and support drafts on real data."
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(dest="what", required=True)
-        self.add_content_arguments(self.add_subcommand(subparsers, "content", "Product titles for catalogue rows."))
+        self.add_content_arguments(self.add_subcommand(subparsers, "content", "Product copy for catalogue rows."))
         self.add_support_arguments(
             self.add_subcommand(subparsers, "support", "Triage and reply drafts for Bitext-format support tickets.")
         )
@@ -42,22 +45,29 @@ class Command(BaseCommand):
             "--catalogue", required=True, help="A fashion-format CSV (id, gender, ..., productDisplayName)."
         )
         parser.add_argument("--model", help="Model directory (default: the configured generator).")
+        parser.add_argument(
+            "--kind",
+            choices=list(KIND_PLURALS),
+            default="title",
+            help="Which text to write for each row (default: title).",
+        )
         parser.add_argument("--limit", type=int, default=300, help="Evaluate the first N rows (default 300).")
         parser.add_argument("--out", help="Write one JSON object per product to this JSONL file.")
         parser.add_argument("--batch-size", type=int, default=16)
         parser.add_argument("--retry-candidates", type=int, default=3, help="Sampled candidates for failing texts.")
 
     def handle_content(self, options: dict[str, Any]) -> dict[str, Any]:
-        from ...evaluation.content import evaluate_titles
+        from ...evaluation.content import evaluate_content
         from ...llm.base import ModelUnavailable
 
         try:
             generator = self.load_generator(options.get("model"))
         except ModelUnavailable as exc:
             raise CommandError(str(exc)) from exc
-        summary = evaluate_titles(
+        summary = evaluate_content(
             options["catalogue"],
             generator,
+            kind=options["kind"],
             limit=options["limit"],
             batch_size=options["batch_size"],
             out=options.get("out"),
@@ -65,7 +75,7 @@ class Command(BaseCommand):
             progress=options["verbosity"] > 0,
         )
         self.stdout.write(
-            f"content: {summary['accepted']}/{summary['generated']} titles accepted "
+            f"content: {summary['accepted']}/{summary['generated']} {KIND_PLURALS[summary['kind']]} accepted "
             f"({summary['accepted_rate']:.1%}), {summary['accepted_contradictions']} accepted contradicting "
             f"gender/colour/article type, {summary['items_per_second']} items/s, model {summary['model']}"
         )
