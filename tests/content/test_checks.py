@@ -279,3 +279,24 @@ def test_demo_catalogue_copy_passes_every_check():
             if reasons:
                 failures.append((kind, f[kind], reasons))
     assert failures == []
+
+
+def test_the_shop_s_vocabulary_knows_every_word_of_its_catalogue(make_product):
+    """A name the shop itself uses (here only in a title and a description) is no invention."""
+    from django.core.cache import cache
+
+    from oscar_llm.catalogue import catalogue_vocabulary, product_facts
+
+    make_product(title="Quillon Women Navy Blue Cotton Dress", description="<p>Woven by Marrowby Mills.</p>")
+    other = make_product(title="Northwind Women Black Linen Dress", colour="Black", material="Linen")
+    cache.clear()
+    vocabulary = catalogue_vocabulary()
+    assert {"quillon", "marrowby", "mills"} <= vocabulary.words
+    f = product_facts(other)
+    for text, kind in [
+        ("Northwind Women Black Quillon Dress", "title"),
+        ("A black dress from Marrowby.", "description"),
+    ]:
+        assert check_text(text, facts=f, kind=kind, vocabulary=vocabulary, limits=Limits())[1] == []
+    _, reasons = check_text("Zorbo Women Black Dress", facts=f, kind="title", vocabulary=vocabulary, limits=Limits())
+    assert [r["check"] for r in reasons] == ["invented_name"]
