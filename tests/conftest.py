@@ -14,7 +14,7 @@ import pytest
 pytest_plugins = ["tests.support.fixtures"]
 
 DATA_DIR = Path(os.environ.get("OSCAR_LLM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-NO_DATA_REASON = f"measures on the public data sets, which are not at {DATA_DIR} (set OSCAR_LLM_DATA)"
+NO_DATA_REASON = f"needs the public data sets, which are not at {DATA_DIR} (set OSCAR_LLM_DATA)"
 
 
 def pytest_collection_modifyitems(config: Any, items: list) -> None:
@@ -30,7 +30,8 @@ def pytest_collection_modifyitems(config: Any, items: list) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_DATA_REASON in str(r.longrepr)]
     if skipped:
-        terminalreporter.write_line(f"{len(skipped)} tests skipped because they {NO_DATA_REASON}.")
+        count = f"{len(skipped)} test" + ("s" if len(skipped) != 1 else "")
+        terminalreporter.write_line(f"{count} skipped: each measures on the public data sets, not at {DATA_DIR}.")
 
 
 def database_url() -> str:
