@@ -59,12 +59,25 @@ DEFAULTS: dict[str, Any] = {
     # Embeddings: the bundled all-MiniLM-L6-v2 unless a local path is given.
     "EMBEDDER": "oscar_llm.llm.embeddings.SentenceTransformerEmbedder",
     "EMBEDDING_MODEL": None,
-    # Customer segments. Each is a label plus the facts it puts first in the
-    # prompt; a customer is assigned by what they browse and buy.
+    # Customer segments; a customer is assigned by what they browse and buy. Each has a label,
+    # the facts its copy leads with ("focus": first in the prompt, first in the shop model's
+    # training targets for the segment, checked on the dashboard) and how its readers are
+    # addressed ("voice", told to instruction-following models). A shop may add segments; a
+    # built-in one it leaves without a voice keeps the one below.
     "SEGMENTS": {
         "default": {"label": "Everyone", "focus": []},
-        "value": {"label": "Value seekers", "focus": ["price", "material"]},
-        "premium": {"label": "Premium shoppers", "focus": ["brand", "material"]},
+        "value": {
+            "label": "Value seekers",
+            # The price, then what makes it practical and hard-wearing: material, use, size.
+            "focus": ["price", "material", "usage", "size"],
+            "voice": "Lead with the price, then what makes it practical and hard-wearing: its material, "
+            "what it is for and its size. Plain, direct words.",
+        },
+        "premium": {
+            "label": "Premium shoppers",
+            "focus": ["brand", "material", "finish"],
+            "voice": "Lead with the brand, then the material and finish. Calm, assured words; no superlatives.",
+        },
     },
     # Jobs (docs/architecture.md, "Jobs"). The sweep runs as often as the beat schedule says.
     "JOB_MAX_ATTEMPTS": 5,

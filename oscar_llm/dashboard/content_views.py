@@ -27,7 +27,9 @@ from django.views.generic.detail import SingleObjectMixin
 from oscar.core.loading import get_model
 
 from .. import jobs
+from ..catalogue import product_facts
 from ..content import services
+from ..content.prompts import segment_styles, stated_lead_facts
 from ..models import ContentDraft, ContentVersion, Feature, FeatureSwitch, Job
 from ..settings import llm_settings
 from . import forms
@@ -371,8 +373,62 @@ class DraftRejectView(DraftActionView):
 # --- product history -------------------------------------------------------------------------------
 
 
+def segment_variants(product: Any) -> dict[str, Any]:
+    """A product's variants side by side: per kind and language a row, per segment a column.
+
+    Each cell holds the segment's newest draft that is neither rejected nor superseded and its
+    published version, and the facts the segment leads with, each marked when the draft (else
+    the published text) states it.
+    """
+    styles = list(segment_styles().values())
+    facts = product_facts(product)
+    drafts: dict[tuple[str, str, str], ContentDraft] = {}
+    newest_first = (
+        ContentDraft.objects.filter(product=product)
+        .exclude(status__in=[ContentDraft.Status.REJECTED, ContentDraft.Status.SUPERSEDED])
+        .order_by("-created_at", "-pk")
+    )
+    for draft in newest_first:
+        drafts.setdefault((draft.kind, draft.language, draft.segment), draft)
+    published = {
+        (v.kind, v.language, v.segment): v for v in ContentVersion.objects.filter(product=product, is_current=True)
+    }
+    kind_labels = dict(ContentVersion._meta.get_field("kind").choices)
+    slots = sorted(
+        {key[:2] for key in [*drafts, *published]},
+        key=lambda slot: (services.KINDS.index(slot[0]) if slot[0] in services.KINDS else 99, slot[1]),
+    )
+    rows = []
+    for kind, language in slots:
+        cells = []
+        for style in styles:
+            draft = drafts.get((kind, language, style.name))
+            version = published.get((kind, language, style.name))
+            shown = draft.text if draft else (version.text if version else "")
+            leads = stated_lead_facts(shown, facts, style.focus) if shown else []
+            cells.append(
+                {
+                    "segment": style.name,
+                    "draft": draft,
+                    "published": version,
+                    "leads": [{"key": k.replace("_", " "), "value": v, "stated": stated} for k, v, stated in leads],
+                }
+            )
+        rows.append({"kind": kind_labels.get(kind, kind), "language": language, "cells": cells})
+    columns = [
+        {
+            "segment": style.name,
+            "label": style.label,
+            "voice": style.voice,
+            "leads": [(k.replace("_", " "), v) for k, v, _stated in stated_lead_facts("", facts, style.focus)],
+        }
+        for style in styles
+    ]
+    return {"variant_columns": columns, "variant_rows": rows}
+
+
 class ProductHistoryView(DetailView):
-    """Every published version of a product's copy, per slot, with rollback; and its drafts."""
+    """Every published version of a product's copy, per slot, with rollback; its segment variants; its drafts."""
 
     model = Product
     pk_url_kwarg = "product_pk"
@@ -404,6 +460,7 @@ class ProductHistoryView(DetailView):
                 for kind, label in ContentVersion._meta.get_field("kind").choices
             ],
         )
+        context.update(segment_variants(product))
         context.update(status_banner())
         return context
 

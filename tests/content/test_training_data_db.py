@@ -24,7 +24,7 @@ def test_pairs_from_the_shop_products(make_product):
     # Says black, but this dress is navy blue: neither its title nor its description is learned.
     make_product("Northwind Women Black Cotton Dress", description="A black cotton dress.")
 
-    data = pairs_from_database(segment_share=0)
+    data = pairs_from_database(segment_share=0, segments={"default": {"focus": []}})
 
     assert data.by_kind == {"title": 2, "description": 2, "meta_description": 1}
     assert data.dropped == 2 and data.drop_reasons == {"colour": 2}
