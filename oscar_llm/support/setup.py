@@ -33,29 +33,55 @@ def fit_triage(
     return triage, triage.fit(texts, labels)
 
 
-def support_training(csv_path: str | Path, *, embedder: Any = None, progress: bool = True) -> dict[str, Any]:
-    """Support reply pairs from a Bitext-format CSV and the triage fitted on it (plus the shop's intents).
+def read_support_csvs(csv_paths: str | Path | Sequence[str | Path]) -> tuple[list[dict[str, str]], dict[str, int]]:
+    """The rows of one or more Bitext-format CSVs, in order, and how many each file gave.
 
-    The pairs are checked against the shop's knowledge base (:mod:`.knowledge_base`, the active
-    KnowledgeArticle rows; with none, only replies that need no policy pass).
+    Several files train together: the shop's own seed tickets next to a public set, say.
+    """
+    from .training import read_tickets_csv
 
-    Returns ``{"pairs": [...], "classifier": IntentClassifier, "triage": fit summary, ...pair summary}``.
+    paths = [csv_paths] if isinstance(csv_paths, str | Path) else list(csv_paths)
+    if not paths:
+        raise ValueError("No ticket CSV given.")
+    rows: list[dict[str, str]] = []
+    counts: dict[str, int] = {}
+    for path in paths:
+        found = read_tickets_csv(path)
+        if not found:
+            raise ValueError(f"{path} has no tickets.")
+        rows += found
+        counts[str(path)] = counts.get(str(path), 0) + len(found)
+    return rows, counts
+
+
+def support_training(
+    csv_paths: str | Path | Sequence[str | Path],
+    *,
+    embedder: Any = None,
+    progress: bool = True,
+    with_pairs: bool = True,
+) -> dict[str, Any]:
+    """Support reply pairs from Bitext-format CSVs and the triage fitted on them (plus the shop's intents).
+
+    ``csv_paths`` is one file or several, read as one set. The pairs are checked against the
+    shop's knowledge base (:mod:`.knowledge_base`, the active KnowledgeArticle rows; with none,
+    only replies that need no policy pass). ``with_pairs=False`` fits the triage only (a shop
+    whose text model is pretrained or served elsewhere needs no reply pairs).
+
+    Returns ``{"pairs": [...], "classifier": IntentClassifier, "triage": fit summary,
+    "support_files": {path: rows}, ...pair summary}``.
     """
     from ..llm.registry import get_embedder
     from .knowledge_base import load_knowledge_base
-    from .training import read_tickets_csv, support_pairs
+    from .training import support_pairs
 
     embedder = embedder or get_embedder()
-    rows = read_tickets_csv(csv_path)
-    if not rows:
-        raise ValueError(f"{csv_path} has no tickets.")
-    articles, vectors, source = load_knowledge_base(embedder)
-    data = support_pairs(rows, articles, embedder=embedder, vectors=vectors)
+    rows, counts = read_support_csvs(csv_paths)
+    result: dict[str, Any] = {"support_files": counts}
+    if with_pairs:
+        articles, vectors, source = load_knowledge_base(embedder)
+        data = support_pairs(rows, articles, embedder=embedder, vectors=vectors)
+        result.update(pairs=data.pairs, knowledge_base=source, **data.summary())
     classifier, fit_summary = fit_triage(rows, embedder, extra_intents())
-    return {
-        "pairs": data.pairs,
-        "classifier": classifier,
-        "triage": fit_summary,
-        "knowledge_base": source,
-        **data.summary(),
-    }
+    result.update(classifier=classifier, triage=fit_summary)
+    return result

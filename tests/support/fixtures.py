@@ -1,10 +1,10 @@
 """Fixtures of the support-desk tests: orders, the knowledge base, and the real pipeline models.
 
 Registered for the whole suite by ``tests/conftest.py`` (``pytest_plugins``). The models are built once per
-test process, through the production code: reply pairs from a small slice of the
-Bitext tickets (``support_pairs``), a tiny GPT-2 trained on them (``train_causal_lm``)
-and the triage (``IntentClassifier`` over the bundled MiniLM) fitted on the same slice,
-saved beside the model where workers look for it.
+test process, through the production code: reply pairs from the project's seed tickets
+(``oscar_llm.demo.support_seed``, via ``support_pairs``), a tiny GPT-2 trained on them
+(``train_causal_lm``) and the triage (``IntentClassifier`` over the bundled MiniLM) fitted on
+the same tickets, saved beside the model where workers look for it. No public data is read.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Shared helpers for the support tests: a Bitext split, the bundled embedder and the tiny support model.
+"""Shared helpers for the support tests: the seed tickets, the bundled embedder and the tiny support model.
 
-The tiny model is trained through the production code path (``support.training.support_pairs`` ->
-``llm.training.train_causal_lm``, the triage beside it), once per test process, and serves every
-support test: the drafting fixtures, the evaluation and the injection tests.
+Every behaviour test runs on the project's own seed tickets (:mod:`oscar_llm.demo.support_seed`), so
+the suite needs nothing but the repository. The tiny model is trained through the production code
+path (``support.training.support_pairs`` -> ``llm.training.train_causal_lm``, the triage beside it),
+once per test process, and serves every support test: the drafting fixtures, the evaluation and the
+injection tests. Only the tests marked ``data`` read the public Bitext file (``bitext_rows``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,21 @@ BITEXT = DATA_DIR / "support" / "bitext_tickets_public.csv"
 
 
 def bitext_rows() -> list[dict[str, str]]:
+    """The public Bitext tickets: for the tests marked ``data`` only."""
     with open(BITEXT, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def seed_rows() -> list[dict[str, str]]:
+    """The demo shop's seed tickets (27 intents, replies grounded in the demo policies), as fresh dicts."""
+    return [dict(row) for row in _seed_rows()]
+
+
+@functools.lru_cache(maxsize=1)
+def _seed_rows() -> tuple[dict[str, str], ...]:
+    from oscar_llm.demo.support_seed import seed_rows as build
+
+    return tuple(build())
 
 
 def stratified_split(rows: list[dict[str, str]], test_share: float = 0.2, seed: int = 0):
@@ -56,52 +71,43 @@ def embedder():
     return SentenceTransformerEmbedder()
 
 
-PER_INTENT = 24
+@functools.lru_cache(maxsize=1)
+def seed_pairs():
+    """``support_pairs`` of the seed tickets against the demo articles, retrieved by meaning as drafting does."""
+    from oscar_llm.demo.knowledge_base import article_facts
+    from oscar_llm.support.training import support_pairs
 
-
-def bitext_slice(per_intent: int = PER_INTENT) -> list[dict[str, str]]:
-    """The first ``per_intent`` rows of every intent, in file order."""
-    seen: dict[str, int] = defaultdict(int)
-    rows = []
-    for row in bitext_rows():
-        if seen[row["intent"]] < per_intent:
-            rows.append(row)
-        seen[row["intent"]] += 1
-    return rows
+    return support_pairs(seed_rows(), article_facts(), embedder=embedder())
 
 
 @functools.lru_cache(maxsize=1)
 def tiny_support_model_dir() -> str:
     """The one tiny support model of a test run, trained as ``oscar_llm_train --support`` trains it (~1 min).
 
-    Reply pairs from a Bitext slice built by ``support_pairs`` against the demo knowledge base, a
-    tiny GPT-2 through ``train_causal_lm``, and the triage fitted on the same slice, saved next to
+    Reply pairs from the seed tickets built by ``support_pairs`` against the demo knowledge base, a
+    tiny GPT-2 through ``train_causal_lm``, and the triage fitted on the same tickets, saved next to
     the model where the worker looks for it. Trained once per test process, then dropped.
     """
-    from oscar_llm.demo.knowledge_base import article_facts
     from oscar_llm.llm.training import train_causal_lm
-    from oscar_llm.support.training import support_pairs
-    from oscar_llm.support.triage import IntentClassifier, triage_dir_for
+    from oscar_llm.support.triage import triage_dir_for
 
-    rows = bitext_slice()
     root = tempfile.mkdtemp(prefix="oscar_llm_support_model_")
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     out = Path(root) / "model"
-    data = support_pairs(rows, article_facts(), embedder=embedder())
+    data = seed_pairs()
     train_causal_lm(data.pairs, out, minutes=1.5, size="tiny", max_steps=500, progress=False, seed=0)
-    classifier = IntentClassifier(embedder())
-    classifier.fit([r["instruction"] for r in rows], [r["intent"] for r in rows])
-    classifier.save(triage_dir_for(out))
+    fitted_triage().save(triage_dir_for(out))
     return str(out)
 
 
 @functools.lru_cache(maxsize=1)
 def fitted_triage():
+    """The triage fitted on every seed ticket (the one the tiny model is saved with)."""
     from oscar_llm.support.triage import IntentClassifier
 
-    train, _ = stratified_split(bitext_rows())
+    rows = seed_rows()
     triage = IntentClassifier(embedder())
-    triage.fit([r["instruction"] for r in train], [r["intent"] for r in train])
+    triage.fit([r["instruction"] for r in rows], [r["intent"] for r in rows])
     return triage
 
 

@@ -1,5 +1,5 @@
 """Drafting through the real pipeline: a tiny support model trained as ``oscar_llm_train --support``
-trains it, the triage fitted on a Bitext slice, the demo knowledge base embedded by its job.
+trains it on the seed tickets, the triage fitted on them, the demo knowledge base embedded by its job.
 
 Whatever the customer writes, the outcome is a checked draft or "needs a human", and
 nothing reaches the customer until staff approve.
@@ -71,7 +71,7 @@ def test_a_customer_message_gets_a_checked_draft_for_staff(
         order_number=order.number,
     )  # fmt: skip
     draft = _assert_safe_outcome(ticket)
-    assert ticket.intent == "cancel_order"  # the triage, fitted on Bitext
+    assert ticket.intent == "cancel_order"  # the triage, fitted on the seed tickets
     assert draft.model_id and draft.prompt_version == "support-v1"
     assert {c["name"] for c in draft.checks} >= {"injection"}
     assert draft.articles and {a["id"] for a in draft.articles} <= set(

@@ -1,4 +1,4 @@
-"""``oscar_llm_eval support`` end to end: Bitext CSVs in, JSONL and a JSON summary out."""
+"""``oscar_llm_eval support`` end to end: Bitext-format CSVs (of the seed tickets) in, JSONL and a JSON summary out."""
 
 from __future__ import annotations
 
@@ -8,23 +8,23 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.support.helpers import bitext_rows, stratified_split, tiny_support_model_dir, write_csv
+from tests.support.helpers import seed_rows, stratified_split, tiny_support_model_dir, write_csv
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
 def csvs(tmp_path_factory):
-    train, test = stratified_split(bitext_rows())
+    train, test = stratified_split(seed_rows())
     folder = tmp_path_factory.mktemp("support_eval")
-    # A third of the training rows keep the test quick; 2 held-out tickets of each intent.
+    # The seed's training split fits the triage; 2 held-out tickets of each intent are drafted.
     seen: dict[str, int] = {}
     tickets = []
     for row in test:
         if seen.get(row["intent"], 0) < 2:
             seen[row["intent"]] = seen.get(row["intent"], 0) + 1
             tickets.append(row)
-    return write_csv(train[::3], folder / "train.csv"), write_csv(tickets, folder / "tickets.csv"), len(tickets)
+    return write_csv(train, folder / "train.csv"), write_csv(tickets, folder / "tickets.csv"), len(tickets)
 
 
 def run(*args: str) -> tuple[str, dict]:

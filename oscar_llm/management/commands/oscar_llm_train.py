@@ -30,7 +30,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--support",
             metavar="CSV",
-            help="A Bitext-format ticket CSV: adds support reply pairs and fits the ticket triage next to the model.",
+            action="append",
+            default=[],
+            help="A Bitext-format ticket CSV: adds support reply pairs and fits the ticket triage next to the model. "
+            "Give it more than once to train on several files together (the demo's seed tickets and a public set).",
         )
         parser.add_argument(
             "--support-from-shop",
@@ -122,12 +125,14 @@ class Command(BaseCommand):
         if not options["support"]:
             raise CommandError("--triage-only needs --support CSV.")
         try:
-            support = support_training(options["support"], progress=options["verbosity"] > 0)
+            support = support_training(options["support"], progress=options["verbosity"] > 0, with_pairs=False)
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         target = triage_dir_for(options["out"]) if options["out"] else default_triage_dir()
         saved = support.pop("classifier").save(target).parent
-        support.pop("pairs", None)
-        self.stdout.write(f"Triage of {support['triage']['intents']} intents saved to {saved}")
+        self.stdout.write(
+            f"Triage of {support['triage']['intents']} intents, fitted on {support['triage']['examples']} tickets "
+            f"from {', '.join(support['support_files'])}, saved to {saved}"
+        )
         if options["json"]:
             self.stdout.write(json.dumps({"triage_dir": str(saved), **support}, ensure_ascii=False, default=str))
