@@ -20,10 +20,11 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .guardrails.html import plain_text
 from .guardrails.text import normalise, words_of
 
 # Attribute codes used across the plugin, and the names other catalogues use for them.
@@ -584,3 +585,12 @@ ARTICLE_SYNONYM_PHRASES: dict[str, frozenset[str]] = _synonym_phrases()
 def article_vocabulary_words() -> set[str]:
     """Every word of every synonym: words a title may use whatever the catalogue holds."""
     return {word for synonyms in ARTICLE_SYNONYMS.values() for s in synonyms for word in normalise(s).split()}
+
+
+def has_written_copy(facts: Mapping[str, Any]) -> bool:
+    """Whether the shop wrote copy for this product: a description with words in it.
+
+    Supplier-feed products arrive with a coded title and no description; they are what the
+    model writes copy for, never what it learns from.
+    """
+    return any(c.isalnum() for c in plain_text(str(facts.get("description") or "")))

@@ -19,10 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..catalogue import has_written_copy
 from ..guardrails.html import plain_text
 from ..guardrails.text import normalise
 from .prompts import SegmentStyle, fact_stated, lead_facts, leads_with, segment_styles
-from .training_data import has_written_copy
+from .segments import DEFAULT_SEGMENT
 
 WRITTEN = "written"
 SUPPLIER_FEED = "supplier_feed"
@@ -109,6 +110,14 @@ def current_variants(kind: str = "description", language: str | None = None) -> 
             continue
         seen.add((product_id, segment, lang))
         variants.append(Variant(product_id, segment, text, facts or {}, lang))
+    # Where the shop wrote a product's copy, that copy is its default variant: no draft is written for it.
+    if kind == "description":
+        for product_id, lang in {(v.product_id, v.language) for v in variants} - {
+            (v.product_id, v.language) for v in variants if v.segment == DEFAULT_SEGMENT
+        }:
+            facts = next(v.facts for v in variants if v.product_id == product_id and v.language == lang)
+            if has_written_copy(facts):
+                variants.append(Variant(product_id, DEFAULT_SEGMENT, str(facts["description"]), facts, lang))
     return variants
 
 

@@ -25,6 +25,27 @@ class Outcome:
     accepted: bool
     reasons: list[dict[str, str]] = field(default_factory=list)
     candidates_tried: int = 0
+    # "model", or "pattern" when no candidate of the model passed and the title was filled from the facts.
+    source: str = "model"
+
+
+# Retailer titles follow one pattern: brand, who it is for, colour, what it is ("Peter England Men
+# Navy Blue Shirt"). Filled from the facts alone it can state nothing the facts do not.
+PATTERN_SOURCE = "pattern"
+
+
+def fact_title(facts: Mapping[str, Any]) -> str:
+    """The title the facts alone give: brand, gender, colour and the article type in the singular."""
+    from ..catalogue import singular
+
+    attributes = facts.get("attributes") or {}
+    article = str(attributes.get("article_type") or "").strip()
+    if not article:
+        return ""
+    words = article.split()
+    words[-1] = singular(words[-1].lower()).capitalize() if words[-1][:1].isupper() else singular(words[-1])
+    parts = [attributes.get("brand"), attributes.get("gender"), attributes.get("colour"), " ".join(words)]
+    return " ".join(str(p).strip() for p in parts if p and str(p).strip())
 
 
 def _generation_settings() -> dict[str, Any]:
@@ -57,6 +78,7 @@ def generate_checked(
     *,
     retry_candidates: int | None = None,
     max_new_tokens: Mapping[str, int] | None = None,
+    pattern_fallback: bool | None = None,
 ) -> list[Outcome]:
     """Generate a text per ``(facts, context)`` item, check it, and retry the failures by sampling.
 
@@ -64,7 +86,9 @@ def generate_checked(
     its candidates that passes ``check_text``. Items with no passing candidate
     get one more round of ``retry_candidates`` sampled candidates (0 turns
     retries off). An item that still fails keeps its first draft and reasons,
-    to be stored as a rejected draft.
+    to be stored as a rejected draft, unless it is a title and the pattern the facts give
+    (:func:`fact_title`) passes the same checks (``GENERATION["pattern_fallback"]``): then that
+    title is kept, marked ``source="pattern"``.
     """
     if not items:
         return []
@@ -74,6 +98,8 @@ def generate_checked(
     budgets = {**DEFAULTS["GENERATION"]["max_new_tokens"], **cfg["max_new_tokens"], **(max_new_tokens or {})}
     if retry_candidates is None:
         retry_candidates = int(cfg["retry_candidates"])
+    if pattern_fallback is None:
+        pattern_fallback = bool(cfg.get("pattern_fallback", True))
 
     limits_cache: dict[PromptContext, Limits] = {}
 
@@ -116,6 +142,17 @@ def generate_checked(
         retried = generator.generate([requests[i] for i in failed], retry_options)
         for i, candidates in zip(failed, retried, strict=True):
             check_candidates(i, candidates)
+
+    for i, outcome in enumerate(outcomes):
+        facts, ctx = items[i]
+        if outcome is None and pattern_fallback and ctx.kind == "title":
+            pattern = fact_title(facts)
+            if pattern:
+                clean, reasons = check_text(
+                    pattern, facts=facts, kind=ctx.kind, vocabulary=vocabulary, limits=limits(ctx)
+                )
+                if not reasons:
+                    outcomes[i] = Outcome(clean, True, [], tried[i], source=PATTERN_SOURCE)
 
     results = []
     for i, outcome in enumerate(outcomes):

@@ -19,13 +19,15 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from .. import jobs
-from ..catalogue import catalogue_vocabulary, facts_hash, product_facts, prompt_facts
+from ..catalogue import catalogue_vocabulary, facts_hash, has_written_copy, product_facts, prompt_facts
 from ..guardrails.html import plain_text, sanitize_for_kind
 from ..llm.registry import configured_model_id
 from ..models import ContentDraft, ContentKind, ContentVersion, Feature, FeatureSwitch, Job, ShopVoice
 from ..settings import llm_settings
 from .checks import Limits
+from .generation import PATTERN_SOURCE
 from .prompts import PROMPT_VERSION, PromptContext
+from .segments import DEFAULT_SEGMENT
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,23 @@ def limits_for(ctx: PromptContext, voice: ShopVoice | None = None) -> Limits:
 # --- queueing ------------------------------------------------------------------------------------
 
 
+def planned_segments(kind: str, facts: dict[str, Any], *, automatic: bool = True) -> list[str]:
+    """The segments copy of ``kind`` is written for when nobody named them.
+
+    A title is one per product: every segment reads the default one. When the work is
+    ``automatic`` (a product change, the feature switched on, the hourly refresh), only slots
+    where a draft can add something: where the shop wrote the product's copy itself, that copy is
+    the default variant, so the model (which learned from it) writes only the other segments'
+    variants; supplier-feed products, with no written copy, get every variant. Staff who name a
+    kind (the API, the dashboard's regenerate) get it for every segment that has its own variant.
+    """
+    written = automatic and has_written_copy(facts)
+    if kind == ContentKind.TITLE:
+        return [] if written else [DEFAULT_SEGMENT]
+    segments = list(llm_settings.SEGMENTS)
+    return [s for s in segments if s != DEFAULT_SEGMENT] if written else segments
+
+
 def request_generation(
     product: Any,
     *,
@@ -84,18 +103,20 @@ def request_generation(
 ) -> list[Job]:
     """Create (or find) the jobs that write copy for ``product``; returns the new ones.
 
-    Idempotent: the job key is the hash of the prompt's inputs, the prompt version
-    and the model, so asking twice for unchanged facts creates nothing. ``force``
-    (the dashboard's "regenerate") adds a nonce so a fresh draft is written. The new
-    jobs share one Celery message (``send=False`` leaves sending to the caller).
+    Without ``segments``, the segments :func:`planned_segments` chooses. Idempotent: the job
+    key is the hash of the prompt's inputs, the prompt version and the model, so asking twice
+    for unchanged facts creates nothing. ``force`` (the dashboard's "regenerate") adds a nonce
+    so a fresh draft is written. The new jobs share one Celery message (``send=False`` leaves
+    sending to the caller).
     """
     voice = ShopVoice.current()
     facts = product_facts(product)
     model_id = configured_model_id()
     created_jobs = []
     nonce = uuid.uuid4().hex if force else None
+    automatic = kinds is None and segments is None
     for kind in kinds or KINDS:
-        for segment in segments or list(llm_settings.SEGMENTS):
+        for segment in segments or planned_segments(kind, facts, automatic=automatic):
             for language in languages or voice.language_list:
                 ctx = prompt_context(kind, segment, language, voice)
                 input_hash = facts_hash(prompt_facts(facts, kind), ctx, limits_for(ctx, voice), nonce)
@@ -239,7 +260,12 @@ def _store_draft(job, product, facts, ctx, outcome, generator, elapsed_ms) -> Co
         reasons=outcome.reasons,
         facts=facts,
         prompt_version=job.prompt_version,
-        model_id=getattr(generator, "model_id", job.model_id),
+        # Who wrote it: the model, or the facts' title pattern when no candidate of the model passed.
+        model_id=(
+            f"{PATTERN_SOURCE} (after {getattr(generator, 'model_id', job.model_id)})"
+            if outcome.source == PATTERN_SOURCE
+            else getattr(generator, "model_id", job.model_id)
+        ),
         input_hash=job.input_hash,
         job=job,
         generation_ms=elapsed_ms,

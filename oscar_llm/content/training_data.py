@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import Vocabulary, facts_from_fashion_row, prompt_facts
+from ..catalogue import Vocabulary, facts_from_fashion_row, has_written_copy, prompt_facts
 from ..guardrails.html import plain_text
 from .checks import Limits, check_text
 from .prompts import PromptContext, fact_stated, lead_facts, sentences, training_pair
@@ -377,15 +377,6 @@ def pairs_from_catalogue_csv(
     rows = read_fashion_csv(path)[max(skip_first, 0) :]
     facts_list = [facts_from_fashion_row(row) for row in rows]
     return pairs_from_facts(facts_list, kinds, vocabulary, **kwargs)
-
-
-def has_written_copy(facts: Mapping[str, Any]) -> bool:
-    """Whether the shop wrote copy for this product: a description with words in it.
-
-    Supplier-feed products arrive with a coded title and no description; they are what the
-    model writes copy for, never what it learns from.
-    """
-    return any(c.isalnum() for c in plain_text(str(facts.get("description") or "")))
 
 
 def pairs_from_database(

@@ -170,7 +170,7 @@ def evaluate_content(
     seconds = time.perf_counter() - started
 
     reasons: Counter[str] = Counter()
-    accepted = contradictions = contradictions_all = retried = exact = 0
+    accepted = contradictions = contradictions_all = retried = exact = from_pattern = 0
     records = []
     for i, outcome in zip(selected, outcomes, strict=True):
         row, facts = rows[i], all_facts[i]
@@ -179,6 +179,7 @@ def evaluate_content(
         if outcome.accepted:
             accepted += 1
             contradictions += bool(problems)
+            from_pattern += outcome.source == "pattern"
         reasons.update({r["check"] for r in outcome.reasons})
         retried += outcome.candidates_tried > 1
         current = str(facts.get(kind) or "")
@@ -189,6 +190,7 @@ def evaluate_content(
                 "facts": dict(row),
                 "text": outcome.text,
                 "accepted": outcome.accepted,
+                "source": outcome.source,
                 "reasons": outcome.reasons,
             }
         )
@@ -206,6 +208,10 @@ def evaluate_content(
         "rejected": generated - accepted,
         "accepted_rate": round(accepted / generated, 4) if generated else 0.0,
         "accepted_contradictions": contradictions,
+        # Of the accepted, how many the model wrote and how many came from the facts' title pattern.
+        "accepted_from_model": accepted - from_pattern,
+        "accepted_from_model_rate": round((accepted - from_pattern) / generated, 4) if generated else 0.0,
+        "accepted_from_pattern": from_pattern,
         "contradictions_all_drafts": contradictions_all,
         "retried": retried,
         "exact_match_rate": round(exact / generated, 4) if generated else 0.0,

@@ -112,7 +112,7 @@ def test_eval_content_writes_jsonl_and_summary(trained, tmp_path):
     records = [json.loads(line) for line in results.read_text().splitlines()]
     assert [r["id"] for r in records] == [row["id"] for row in rows[:12]]
     for record, row in zip(records, rows, strict=False):
-        assert set(record) == {"id", "facts", "text", "accepted", "reasons"}
+        assert set(record) == {"id", "facts", "text", "accepted", "source", "reasons"}
         assert record["facts"] == row
         assert isinstance(record["text"], str) and isinstance(record["accepted"], bool)
         assert record["accepted"] == (record["reasons"] == [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oscar_llm.catalogue import Vocabulary
 from oscar_llm.content.checks import Limits
-from oscar_llm.content.generation import Outcome, generate_checked
+from oscar_llm.content.generation import Outcome, fact_title, generate_checked
 from oscar_llm.content.prompts import PromptContext
 from oscar_llm.evaluation.content import ContradictionAudit
 from oscar_llm.llm.base import GenerationOptions, GenerationRequest
@@ -40,14 +40,15 @@ class ScriptedGenerator:
         return out
 
 
-def run(gen, retry_candidates=3):
-    ctx = PromptContext(kind="title", max_length=90)
+def run(gen, retry_candidates=3, pattern_fallback=False, kind="title"):
+    ctx = PromptContext(kind=kind, max_length=90)
     return generate_checked(
         gen,
         [(f, ctx) for f in ITEMS],
         VOCAB,
         lambda c: Limits(max_length=c.max_length),
         retry_candidates=retry_candidates,
+        pattern_fallback=pattern_fallback,
     )
 
 
@@ -86,6 +87,34 @@ def test_retries_can_be_turned_off():
     gen = ScriptedGenerator({"Puma": "Puma Men Blue Shirt", "Titan": "Titan Women Black Watch"}, {})
     first, _ = run(gen, retry_candidates=0)
     assert not first.accepted and len(gen.calls) == 1
+
+
+def test_a_title_the_model_never_gets_right_is_filled_from_the_facts_and_says_so():
+    gen = ScriptedGenerator(
+        {"Puma": "Puma Men Blue Shirt", "Titan": "Titan Women Black Watch"},
+        {"Puma": ["Puma Boys Red Shirt", "Nike Men Red Shirt"]},
+    )
+    first, second = run(gen, pattern_fallback=True)
+    assert first == Outcome("Puma Men Red Shirt", True, [], 3, source="pattern")
+    assert second == Outcome("Titan Women Black Watch", True, [], 1)  # the model's own passing title
+    assert fact_title(facts("Titan", "Women", "Black", "Watches")) == "Titan Women Black Watch"
+    assert fact_title({"attributes": {"gender": "Women", "colour": "Red", "article_type": "Lip Gloss"}}) == (
+        "Women Red Lip Gloss"
+    )
+    assert fact_title({"attributes": {"brand": "Puma"}}) == ""  # no article type, no pattern
+
+
+def test_the_pattern_is_for_titles_only_and_must_pass_the_checks_too():
+    gen = ScriptedGenerator({"Puma": "Puma Men Blue Shirt", "Titan": "Titan Women Black Watch"}, {})
+    first, _ = run(gen, retry_candidates=0, pattern_fallback=True, kind="description")
+    assert not first.accepted and first.source == "model"
+    wrong_facts = {**facts("Puma", "Men", "Red", "Shirts"), "title": ""}
+    wrong_facts["attributes"]["colour"] = "Navy Blue Red"  # a pattern that states no single true colour
+    ctx = PromptContext(kind="title", max_length=10)  # and that is too long for the limit
+    [outcome] = generate_checked(
+        ScriptedGenerator({"Puma": "x"}, {}), [(wrong_facts, ctx)], VOCAB, Limits(max_length=10), retry_candidates=0
+    )
+    assert not outcome.accepted and outcome.source == "model"
 
 
 def test_audit_counts_other_values_of_the_catalogue():

@@ -53,13 +53,16 @@ def test_product_facts_are_read_from_the_catalogue(make_product):
 def test_generation_writes_checked_drafts_for_every_kind_and_segment(
     make_product, tiny_model, copy_on, django_capture_on_commit_callbacks
 ):
-    product = make_product()
+    # A supplier-feed product: coded title, no description. It gets every variant.
+    product = make_product("NW DRS CTN NVBL M", description="")
     with django_capture_on_commit_callbacks(execute=True):
         created = services.request_generation(product)
-    assert len(created) == 3 * 3
+    assert len(created) == 1 + 3 + 3  # one title (shared by the segments), then a variant per segment
     drafts = ContentDraft.objects.filter(product=product)
-    assert drafts.count() == 9
-    assert set(drafts.values_list("segment", flat=True)) == {"default", "value", "premium"}
+    assert drafts.count() == 7
+    assert list(drafts.filter(kind="title").values_list("segment", flat=True)) == ["default"]
+    for kind in ("description", "meta_description"):
+        assert set(drafts.filter(kind=kind).values_list("segment", flat=True)) == {"default", "value", "premium"}
     for draft in drafts:
         assert draft.text.strip(), draft
         assert draft.model_id and draft.prompt_version
@@ -73,7 +76,29 @@ def test_generation_writes_checked_drafts_for_every_kind_and_segment(
     # Changing a fact creates new work.
     product.attr.colour = "Black"
     product.attr.save()
-    assert len(services.request_generation(product, kinds=["title"])) == 3
+    assert len(services.request_generation(product, kinds=["title"])) == 1
+    # Named segments are always written (the dashboard's regenerate).
+    assert len(services.request_generation(product, kinds=["title"], segments=["value", "premium"])) == 2
+
+
+def test_copy_the_shop_wrote_is_the_default_variant_and_only_segment_variants_are_written(make_product):
+    product = make_product()  # a title and a description the shop wrote
+    created = services.request_generation(product, send=False)  # automatic: a product change, bulk
+    assert sorted((j.params["kind"], j.params["segment"]) for j in created) == [
+        ("description", "premium"),
+        ("description", "value"),
+        ("meta_description", "premium"),
+        ("meta_description", "value"),
+    ]
+    # Staff who name a kind get it, the shop's own copy notwithstanding (an echo is "no change proposed").
+    other = make_product("Northwind Women Black Cotton Dress", colour="Black")
+    named = services.request_generation(other, kinds=["title", "description"], send=False)
+    assert sorted((j.params["kind"], j.params["segment"]) for j in named) == [
+        ("description", "default"),
+        ("description", "premium"),
+        ("description", "value"),
+        ("title", "default"),
+    ]
 
 
 def test_product_page_renders_and_dashboard_shows_error_when_model_is_missing(
@@ -99,11 +124,11 @@ def test_auto_publish_puts_accepted_copy_live(make_product, tiny_model, client, 
         feature=Feature.PRODUCT_COPY, defaults={"enabled": True, "auto_publish": True}
     )
     cache.clear()
-    product = make_product()
+    product = make_product("NW DRS CTN NVBL M", description="")  # a supplier's coded title
     with django_capture_on_commit_callbacks(execute=True):
         services.request_generation(product, kinds=["title"], segments=["default"])
     draft = ContentDraft.objects.get(product=product)
-    if draft.status == ContentDraft.Status.REJECTED:
+    if draft.status in (ContentDraft.Status.REJECTED, ContentDraft.Status.NO_CHANGE):
         assert title_on_page(client, product) == product.title
     else:
         assert draft.status == ContentDraft.Status.APPROVED
