@@ -46,8 +46,9 @@ DEFAULTS: dict[str, Any] = {
         "seed": 1234,
         # Extra sampled candidates tried when the greedy draft fails its checks.
         "retry_candidates": 3,
-        # A title no candidate of the model got through the checks is filled from the facts
-        # (brand, gender, colour, article type) when that passes them; such drafts say so.
+        # A text no candidate of the model got through the checks is filled from the facts (a title:
+        # brand, gender, colour, article type; a description: one sentence of the segment's lead
+        # facts) when that passes them; such drafts say so.
         "pattern_fallback": True,
     },
     # OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp server), used when

@@ -30,8 +30,11 @@ class Outcome:
 
 
 # Retailer titles follow one pattern: brand, who it is for, colour, what it is ("Peter England Men
-# Navy Blue Shirt"). Filled from the facts alone it can state nothing the facts do not.
+# Navy Blue Shirt"); a description can always say, in one sentence, the facts its segment leads with.
+# Filled from the facts alone, neither can state anything the facts do not.
 PATTERN_SOURCE = "pattern"
+# What a pattern sentence states for a segment that leads with nothing in particular.
+PATTERN_FOCUS = ("brand", "material", "usage", "season", "size")
 
 
 def fact_title(facts: Mapping[str, Any]) -> str:
@@ -69,6 +72,15 @@ def default_options() -> GenerationOptions:
     )
 
 
+def fact_text(facts: Mapping[str, Any], ctx: PromptContext) -> str:
+    """The text of ``ctx.kind`` the facts alone give (empty when they give none)."""
+    if ctx.kind == "title":
+        return fact_title(facts)
+    from .training_data import lead_sentence
+
+    return lead_sentence(facts, ctx.focus or PATTERN_FOCUS) or ""
+
+
 def generate_checked(
     generator: TextGenerator,
     items: Sequence[tuple[dict[str, Any], PromptContext]],
@@ -86,9 +98,9 @@ def generate_checked(
     its candidates that passes ``check_text``. Items with no passing candidate
     get one more round of ``retry_candidates`` sampled candidates (0 turns
     retries off). An item that still fails keeps its first draft and reasons,
-    to be stored as a rejected draft, unless it is a title and the pattern the facts give
-    (:func:`fact_title`) passes the same checks (``GENERATION["pattern_fallback"]``): then that
-    title is kept, marked ``source="pattern"``.
+    to be stored as a rejected draft, unless the text the facts alone give (:func:`fact_text`)
+    passes the same checks (``GENERATION["pattern_fallback"]``): then that text is kept, marked
+    ``source="pattern"``.
     """
     if not items:
         return []
@@ -145,8 +157,8 @@ def generate_checked(
 
     for i, outcome in enumerate(outcomes):
         facts, ctx = items[i]
-        if outcome is None and pattern_fallback and ctx.kind == "title":
-            pattern = fact_title(facts)
+        if outcome is None and pattern_fallback:
+            pattern = fact_text(facts, ctx)
             if pattern:
                 clean, reasons = check_text(
                     pattern, facts=facts, kind=ctx.kind, vocabulary=vocabulary, limits=limits(ctx)

@@ -26,7 +26,7 @@ from ..models import ContentDraft, ContentKind, ContentVersion, Feature, Feature
 from ..settings import llm_settings
 from .checks import Limits
 from .generation import PATTERN_SOURCE
-from .prompts import PROMPT_VERSION, PromptContext
+from .prompts import PROMPT_VERSION, PromptContext, lead_facts, leads_with, segment_styles
 from .segments import DEFAULT_SEGMENT
 
 logger = logging.getLogger(__name__)
@@ -75,21 +75,31 @@ def limits_for(ctx: PromptContext, voice: ShopVoice | None = None) -> Limits:
 # --- queueing ------------------------------------------------------------------------------------
 
 
-def planned_segments(kind: str, facts: dict[str, Any], *, automatic: bool = True) -> list[str]:
+def planned_segments(kind: str, facts: dict[str, Any], *, automatic: bool = True, own_text: str = "") -> list[str]:
     """The segments copy of ``kind`` is written for when nobody named them.
 
     A title is one per product: every segment reads the default one. When the work is
     ``automatic`` (a product change, the feature switched on, the hourly refresh), only slots
-    where a draft can add something: where the shop wrote the product's copy itself, that copy is
-    the default variant, so the model (which learned from it) writes only the other segments'
-    variants; supplier-feed products, with no written copy, get every variant. Staff who name a
-    kind (the API, the dashboard's regenerate) get it for every segment that has its own variant.
+    where a draft can add something: where the shop wrote the product's copy itself, that copy
+    (``own_text``) is the default variant, so the model (which learned from it) writes only the
+    variants of segments that lead with facts this product has and that the shop's text does not
+    already lead with; supplier-feed products, with no written copy, get every variant. Staff who
+    name a kind (the API, the dashboard's regenerate) get it for every segment.
     """
     written = automatic and has_written_copy(facts)
     if kind == ContentKind.TITLE:
         return [] if written else [DEFAULT_SEGMENT]
     segments = list(llm_settings.SEGMENTS)
-    return [s for s in segments if s != DEFAULT_SEGMENT] if written else segments
+    if not written:
+        return segments
+    styles = segment_styles()
+    return [
+        s
+        for s in segments
+        if s != DEFAULT_SEGMENT
+        and lead_facts(facts, styles[s].focus)
+        and not (own_text and leads_with(own_text, facts, styles[s].focus))
+    ]
 
 
 def request_generation(
@@ -116,7 +126,8 @@ def request_generation(
     nonce = uuid.uuid4().hex if force else None
     automatic = kinds is None and segments is None
     for kind in kinds or KINDS:
-        for segment in segments or planned_segments(kind, facts, automatic=automatic):
+        own_text = original_text(product, kind)
+        for segment in segments or planned_segments(kind, facts, automatic=automatic, own_text=own_text):
             for language in languages or voice.language_list:
                 ctx = prompt_context(kind, segment, language, voice)
                 input_hash = facts_hash(prompt_facts(facts, kind), ctx, limits_for(ctx, voice), nonce)
@@ -260,7 +271,7 @@ def _store_draft(job, product, facts, ctx, outcome, generator, elapsed_ms) -> Co
         reasons=outcome.reasons,
         facts=facts,
         prompt_version=job.prompt_version,
-        # Who wrote it: the model, or the facts' title pattern when no candidate of the model passed.
+        # Who wrote it: the model, or the facts' pattern when no candidate of the model passed.
         model_id=(
             f"{PATTERN_SOURCE} (after {getattr(generator, 'model_id', job.model_id)})"
             if outcome.source == PATTERN_SOURCE

@@ -104,10 +104,12 @@ def test_a_title_the_model_never_gets_right_is_filled_from_the_facts_and_says_so
     assert fact_title({"attributes": {"brand": "Puma"}}) == ""  # no article type, no pattern
 
 
-def test_the_pattern_is_for_titles_only_and_must_pass_the_checks_too():
-    gen = ScriptedGenerator({"Puma": "Puma Men Blue Shirt", "Titan": "Titan Women Black Watch"}, {})
-    first, _ = run(gen, retry_candidates=0, pattern_fallback=True, kind="description")
-    assert not first.accepted and first.source == "model"
+def test_the_pattern_must_pass_the_checks_too():
+    # A description the model gets wrong becomes one sentence of facts.
+    gen = ScriptedGenerator({"Puma": "A blue shirt by Puma.", "Titan": "A black watch by Titan for women."}, {})
+    first, second = run(gen, retry_candidates=0, pattern_fallback=True, kind="description")
+    assert first == Outcome("This red shirt is by Puma.", True, [], 1, source="pattern")
+    assert second == Outcome("A black watch by Titan for women.", True, [], 1)
     wrong_facts = {**facts("Puma", "Men", "Red", "Shirts"), "title": ""}
     wrong_facts["attributes"]["colour"] = "Navy Blue Red"  # a pattern that states no single true colour
     ctx = PromptContext(kind="title", max_length=10)  # and that is too long for the limit
