@@ -208,7 +208,7 @@ def evaluate_content(
         "rejected": generated - accepted,
         "accepted_rate": round(accepted / generated, 4) if generated else 0.0,
         "accepted_contradictions": contradictions,
-        # Of the accepted, how many the model wrote and how many came from the facts' title pattern.
+        # Of the accepted, how many the model wrote and how many came from the facts' pattern.
         "accepted_from_model": accepted - from_pattern,
         "accepted_from_model_rate": round((accepted - from_pattern) / generated, 4) if generated else 0.0,
         "accepted_from_pattern": from_pattern,

@@ -77,7 +77,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"content: {summary['accepted']}/{summary['generated']} {KIND_PLURALS[summary['kind']]} accepted "
             f"({summary['accepted_rate']:.1%}; {summary['accepted_from_model']} written by the model, "
-            f"{summary['accepted_from_pattern']} by the facts' title pattern), "
+            f"{summary['accepted_from_pattern']} by the facts' pattern), "
             f"{summary['accepted_contradictions']} accepted contradicting "
             f"gender/colour/article type, {summary['items_per_second']} items/s, model {summary['model']}"
         )
