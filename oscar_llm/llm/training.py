@@ -145,7 +145,7 @@ def collate(examples: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dic
 
 
 def _lr_factor(step: int, warmup_steps: int, progress: float, floor: float = 0.1) -> float:
-    """Linear warmup over steps, then cosine decay over the fraction of the time budget used."""
+    """Linear warmup over steps, then cosine decay over ``progress``: the fraction of the run done."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     progress = min(max(progress, 0.0), 1.0)
@@ -320,7 +320,12 @@ def train_causal_lm(
                 done = True
                 break
             batch = collate([examples[i] for i in batch_indices], tokenizer.pad_token_id)
-            factor = _lr_factor(step, warmup_steps, elapsed / budget if budget else 1.0)
+            progress = elapsed / budget if budget else 1.0
+            if max_steps:
+                # Whichever ends the run first sets the schedule: with a step cap that binds, the
+                # model is the same on a busy machine as on an idle one.
+                progress = max(progress, step / max_steps)
+            factor = _lr_factor(step, warmup_steps, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
             loss = completion_loss(model, batch)
