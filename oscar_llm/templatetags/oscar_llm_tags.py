@@ -10,10 +10,19 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..content.segments import DEFAULT_SEGMENT, segment_for_request
 from ..content.services import published_copy
-from ..guardrails.html import sanitize_for_kind
+from ..guardrails.html import plain_text, sanitize_for_kind
 
 register = template.Library()
 logger = logging.getLogger(__name__)
+
+
+@register.filter(name="llm_plain")
+def llm_plain(value: Any) -> str:
+    """Stored copy (sanitised HTML) as the words a reader sees: tags dropped, "&amp;" read as "&".
+
+    The result is escaped again by the template, so staff read "Pebble & Pine", not "Pebble &amp; Pine".
+    """
+    return plain_text(str(value or ""))
 
 
 def _visitor_language() -> str | None:

@@ -416,3 +416,14 @@ def test_sweep_button(staff_client):
     response = staff_client.post(url("job-sweep"), follow=True)
     assert response.redirect_chain[-1][0] == url("job-list")
     assert any("Sweep done" in m for m in messages_of(response))
+
+
+def test_staff_read_stored_copy_as_words_not_as_markup(staff_client, make_product, copy_on):
+    product = make_product()
+    draft = make_draft(product, "<p>A navy dress from Pebble &amp; Pine.</p>", kind="description", segment="value")
+    shown = "A navy dress from Pebble &amp; Pine."  # "&" escaped once: the reader sees "&"
+    for page in (url("draft-list"), url("product-history", product_pk=product.pk)):
+        html = staff_client.get(page).content.decode()
+        assert shown in html and "&amp;amp;" not in html and "&lt;p&gt;" not in html, page
+    detail = staff_client.get(url("draft-detail", pk=draft.pk)).content.decode()
+    assert f'data-oscar-llm="draft-text">{shown}</div>' in detail
