@@ -7,6 +7,7 @@ need committed data (``transactional_db``) and a database file or server the wor
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -128,3 +129,40 @@ def wait_for(
     log = worker.output()[-4000:] if worker else ""
     extra = f"{details()}\n" if details else ""
     raise AssertionError(f"Timed out waiting for {what}. {extra}Worker log:\n{log}")
+
+
+_WEB_PRELUDE = """import os, sys, json
+sys.path.insert(0, os.getcwd())
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+import django
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+result = {}
+"""
+_WEB_EPILOGUE = """
+result["heavy"] = sorted(
+    m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "sentence_transformers", "tokenizers")
+)
+print(json.dumps(result))
+"""
+
+
+def run_in_web_process(body: str, *args: str, env: dict[str, str] | None = None, timeout: int = 120) -> dict:
+    """Run ``body`` in a new Python process set up as a web process is (Django and its test ``Client``,
+    no worker) against the test database, with ``args`` in ``sys.argv[1:]``.
+
+    ``body`` fills the dict ``result``, which comes back with ``result["heavy"]``: the model libraries
+    the process imported, which a page must never do.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", _WEB_PRELUDE + body + _WEB_EPILOGUE, *args],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])

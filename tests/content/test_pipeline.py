@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.cache import cache
 
 from oscar_llm.catalogue import product_facts
 from oscar_llm.content import services
 from oscar_llm.models import ContentDraft, ContentVersion, CustomerSegment, Feature, FeatureSwitch, Job, ShopVoice
-from tests.conftest import database_url
+from tests.workers import run_in_web_process
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -222,16 +215,7 @@ def test_web_process_never_imports_torch_or_transformers(make_product, staff_use
     """Render a product page and call the API in a fresh process; check the imported modules."""
     product = make_product()
     services.publish(make_draft(product, "Northwind Navy Blue Cotton Dress for Women"), by=staff_user)
-    code = """
-import os, sys, json
-sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
-import django
-django.setup()
-from django.test import Client
-from django.test.utils import setup_test_environment
-setup_test_environment()
-from django.urls import reverse
+    body = """
 c = Client()
 r1 = c.get(sys.argv[1])
 r2 = c.get("/api/llm/schema/")
@@ -239,20 +223,8 @@ assert "Northwind Navy Blue Cotton Dress for Women" in r1.content.decode()
 # Queueing work (dashboard, API) needs the model id, but not the model.
 from oscar_llm.llm.registry import configured_model_id
 configured_model_id()
-print(json.dumps({"status": [r1.status_code, r2.status_code],
-                  "heavy": sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers",
-                                  "sentence_transformers", "tokenizers"))}))
+result["status"] = [r1.status_code, r2.status_code]
 """
-    env = {**os.environ, "DATABASE_URL": database_url()}
-    out = subprocess.run(
-        [sys.executable, "-c", code, product.get_absolute_url()],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_in_web_process(body, product.get_absolute_url())
     assert result["heavy"] == []
     assert result["status"] == [200, 200]

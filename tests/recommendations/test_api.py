@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.cache import cache
 from oscar.test.factories import BasketFactory
 
 from oscar_llm.models import Feature, FeatureSwitch, RecommendationList, RecommendationRule
 from oscar_llm.recommendations.config import GLOBAL_KEY, SIMILAR, TOGETHER, TRENDING, USER
-from tests.conftest import database_url
 from tests.recommendations.helpers import write_list
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.workers import run_in_web_process
 
 
 @pytest.fixture
@@ -124,15 +116,7 @@ def test_recommendation_pages_and_api_never_import_torch(make_product, customer)
     write_list(
         TOGETHER, others[0].pk, others[1:], reason="bought_with", source=others[0].pk, source_title=others[0].title
     )
-    code = """
-import os, sys, json
-sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
-import django
-django.setup()
-from django.test import Client
-from django.test.utils import setup_test_environment
-setup_test_environment()
+    body = """
 c = Client()
 pages = [c.get(sys.argv[1]), c.get("/basket/")]
 api = [c.get(f"/api/llm/recommendations/products/{sys.argv[2]}/"), c.get("/api/llm/recommendations/me/"),
@@ -140,22 +124,10 @@ api = [c.get(f"/api/llm/recommendations/products/{sys.argv[2]}/"), c.get("/api/l
 from oscar_llm.recommendations import services
 n = len(services.block_items("product_similar", product=__import__("oscar.core.loading", fromlist=["x"]).get_model(
     "catalogue", "Product").objects.get(pk=sys.argv[2])))
-print(json.dumps({"status": [r.status_code for r in pages + api], "items": n,
-                  "api_items": [len(r.json()["results"]) for r in api],
-                  "heavy": sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers",
-                                  "sentence_transformers", "tokenizers"))}))
+result.update({"status": [r.status_code for r in pages + api], "items": n,
+               "api_items": [len(r.json()["results"]) for r in api]})
 """
-    env = {**os.environ, "DATABASE_URL": database_url()}
-    out = subprocess.run(
-        [sys.executable, "-c", code, viewed.get_absolute_url(), str(viewed.pk), str(others[0].pk)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_in_web_process(body, viewed.get_absolute_url(), str(viewed.pk), str(others[0].pk))
     assert result["status"] == [200, 200, 200, 200, 200]
     assert result["items"] == 3 and result["api_items"][0] == 3 and result["api_items"][2] == 2
     assert result["heavy"] == []

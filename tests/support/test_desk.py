@@ -348,30 +348,17 @@ def test_learning_loop_rows_in_bitext_shape_template_the_customers_order_number(
 @pytest.mark.django_db(transaction=True)
 def test_support_pages_and_api_never_import_torch_or_transformers(customer, staff_user, support_on):
     """Open a ticket, read it, work the staff queue and approve, all in a fresh web process."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from tests.conftest import database_url
+    from tests.workers import run_in_web_process
 
     ticket = desk.open_ticket(customer, "Sizes", "Does M fit a 12?")
     draft = _draft(ticket, text="Yes, M fits a UK 12.")
-    code = """
-import os, sys, json
-sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
-import django
-django.setup()
+    body = """
 from django.contrib.auth import get_user_model
-from django.test import Client
-from django.test.utils import setup_test_environment
-setup_test_environment()
 User = get_user_model()
 customer, staff = Client(), Client()
 customer.force_login(User.objects.get(username="alice"))
 staff.force_login(User.objects.get(username="staff"))
-codes = [
+result["codes"] = [
     customer.post("/accounts/support/new/", {"subject": "Returns", "body": "Can I return it?"}).status_code,
     customer.get("/accounts/support/").status_code,
     customer.get("/api/llm/support/tickets/").status_code,
@@ -379,20 +366,10 @@ codes = [
     staff.get("/dashboard/llm/support/%s/" % sys.argv[1]).status_code,
     staff.post("/dashboard/llm/support/draft/%s/approve/" % sys.argv[2]).status_code,
 ]
-print(json.dumps({"codes": codes, "heavy": sorted(m for m in sys.modules if m.split(".")[0] in (
-    "torch", "transformers", "sentence_transformers", "tokenizers"))}))
 """
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": "memory://"}
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(ticket.pk), str(draft.pk)],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    result = run_in_web_process(
+        body, str(ticket.pk), str(draft.pk), env={"CELERY_BROKER_URL": "memory://"}, timeout=180
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["codes"] == [302, 200, 200, 200, 200, 302]
     assert result["heavy"] == []
     assert Ticket.objects.filter(subject="Returns", customer=customer).exists()  # queued, not drafted here
