@@ -9,7 +9,7 @@ Features use only what is exported here::
 """
 
 from .queue import JobKey, claim, complete, fail, nudge, on_commit_once, request, send, sweep, worker_token
-from .registry import JobKind, get_kind, kinds_of, register_kind, registered_kinds
+from .registry import JobKind, get_kind, kinds_of, register_kind
 from .runner import run_claimed, run_pending
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "nudge",
     "on_commit_once",
     "register_kind",
-    "registered_kinds",
     "request",
     "run_claimed",
     "run_pending",

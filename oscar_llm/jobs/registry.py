@@ -56,10 +56,6 @@ def get_kind(kind: str | JobKind) -> JobKind:
         raise LookupError(f"Unknown job kind {name!r}: no feature registered it.") from None
 
 
-def registered_kinds() -> dict[str, JobKind]:
-    return dict(_kinds)
-
-
 def kinds_of(prefix: str) -> list[str]:
     """The registered kinds of one feature (``"content"`` -> ``["content.title", ...]``)."""
     return sorted(name for name in _kinds if name.startswith(prefix + "."))

@@ -71,7 +71,6 @@ class RecommendationRule(ClearsCacheOnChange, models.Model):
         EXCLUDE_CATEGORY = "exclude_category", _("Never show products in category")
 
     Block = BlockCode
-    EVERY_BLOCK = ""
 
     block = models.CharField(
         max_length=32, choices=[("", _("Every block")), *BlockCode.choices], blank=True, default=""

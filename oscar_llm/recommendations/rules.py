@@ -50,10 +50,6 @@ def _load_rules() -> list[dict[str, Any]]:
     return rows
 
 
-def clear_rules_cache() -> None:
-    cache.delete(RULES_CACHE_KEY)
-
-
 def rules_for(block: str) -> BlockRules:
     rules = BlockRules()
     for row in _load_rules():
