@@ -14,6 +14,7 @@ from .models import (
     RecommendationRule,
     RecommendationStat,
     ReplyDraft,
+    ReplyTemplate,
     ShopVoice,
     Ticket,
 )
@@ -146,6 +147,21 @@ class ReplyDraftAdmin(admin.ModelAdmin):
     list_filter = ("status", "needs_human", "prompt_version")
     search_fields = ("text", "final_text", "ticket__subject")
     raw_id_fields = ("ticket", "message", "job", "sent_message", "decided_by")
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """The reply library: staff add, edit or switch off the replies drafts start from."""
+
+    list_display = ("intent", "short_text", "source", "active", "updated_at")
+    list_filter = ("source", "active", "intent")
+    search_fields = ("intent", "text", "question")
+    readonly_fields = ("from_draft", "created_by", "vector_model", "text_hash", "created_at", "updated_at")
+    exclude = ("question_vector", "reply_vector")
+
+    @admin.display(description="reply")
+    def short_text(self, obj: ReplyTemplate) -> str:
+        return obj.text[:90]
 
 
 @admin.register(KnowledgeArticle)

@@ -127,6 +127,12 @@ DEFAULTS: dict[str, Any] = {
         "MIN_CONFIDENCE": 0.6,
         "MAX_NEW_TOKENS": 200,
         "RETRY_CANDIDATES": 2,
+        # Drafts start from the reply library; below this similarity of the ticket to the closest
+        # library question the text model writes the draft (docs/architecture.md, "Support drafts").
+        "LIBRARY_MIN_SIMILARITY": 0.5,
+        # An instruction model or OpenAI-compatible server rewrites the filled library reply in the
+        # shop's voice; the rewrite is used only when it passes every check.
+        "REWRITE": False,
         # Used for {{Company Name}} when the contact article has no "Shop:" line.
         "SHOP_NAME": "",
         # The class behind every support desk write (a subclass of oscar_llm.support.desk.SupportDesk).

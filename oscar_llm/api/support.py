@@ -77,13 +77,25 @@ class MessageCreateSerializer(serializers.Serializer):
 
 
 class ReplyDraftSerializer(serializers.ModelSerializer):
+    # Where the draft came from: the library reply it was adapted from (null: the model wrote it) and
+    # what filled each of its slots (docs/architecture.md, "Support drafts").
+    library = serializers.SerializerMethodField()
+    slots = serializers.SerializerMethodField()
+
     class Meta:
         model = ReplyDraft
         fields = [
             "id", "ticket", "message", "status", "text", "citations", "checks", "reasons", "articles",
             "confidence", "needs_human", "model_id", "prompt_version", "timings", "final_text",
-            "decided_by", "decided_at", "reject_reason", "edit_distance", "created_at",
+            "decided_by", "decided_at", "reject_reason", "edit_distance", "created_at", "template",
+            "library", "slots",
         ]  # fmt: skip
+
+    def get_library(self, obj: ReplyDraft) -> dict[str, Any] | None:
+        return (obj.facts or {}).get("library")
+
+    def get_slots(self, obj: ReplyDraft) -> list[dict[str, Any]]:
+        return list((obj.facts or {}).get("slots") or [])
 
 
 class DraftApproveSerializer(serializers.Serializer):

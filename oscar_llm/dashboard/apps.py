@@ -34,6 +34,7 @@ class LLMDashboardConfig(OscarDashboardConfig):
         "version-rollback": permissions.REVIEW_COPY,
         "support-draft-approve": permissions.ANSWER_TICKETS,
         "support-draft-reject": permissions.ANSWER_TICKETS,
+        "support-draft-save": permissions.ANSWER_TICKETS,
         "support-ticket": permissions.ANSWER_TICKETS,
     }
 
@@ -83,6 +84,7 @@ class LLMDashboardConfig(OscarDashboardConfig):
             path("support/<int:pk>/", v("TicketView").as_view(), name="support-ticket"),
             path("support/draft/<int:pk>/approve/", v("DraftApproveView").as_view(), name="support-draft-approve"),
             path("support/draft/<int:pk>/reject/", v("DraftRejectView").as_view(), name="support-draft-reject"),
+            path("support/draft/<int:pk>/save/", v("DraftSaveView").as_view(), name="support-draft-save"),
             path("support/articles/", v("ArticleListView").as_view(), name="support-article-list"),
             path("support/articles/new/", v("ArticleCreateView").as_view(), name="support-article-create"),
             path("support/articles/<int:pk>/", v("ArticleUpdateView").as_view(), name="support-article-edit"),

@@ -19,7 +19,7 @@ from django.views import View
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from ..models import Feature, FeatureSwitch, Job, KnowledgeArticle, ReplyDraft, Ticket
-from ..support import desk, forms, knowledge_base, queries
+from ..support import desk, forms, knowledge_base, library_store, queries
 
 
 def highlight_citations(text: str, citations: list[dict[str, Any]]) -> SafeString:
@@ -157,6 +157,25 @@ class DraftApproveView(View):
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Reply sent to the customer."))
+        return redirect("oscar_llm_dashboard:support-ticket", pk=draft.ticket_id)
+
+
+class DraftSaveView(View):
+    """Save the (edited) reply into the reply library for the ticket's intent; the next such ticket starts from it."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        draft = get_object_or_404(ReplyDraft.objects.select_related("ticket"), pk=pk)
+        form = forms.ApproveForm(request.POST)
+        if not form.is_valid():
+            for error in form.errors.get("text", []):
+                messages.error(request, error)
+            return redirect("oscar_llm_dashboard:support-ticket", pk=draft.ticket_id)
+        try:
+            template = library_store.save_reply(draft, form.cleaned_data.get("text") or draft.text, by=request.user)
+        except desk.SupportError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Saved to the reply library for '%(intent)s'.") % {"intent": template.intent})
         return redirect("oscar_llm_dashboard:support-ticket", pk=draft.ticket_id)
 
 

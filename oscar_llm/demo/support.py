@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from ..models import KnowledgeArticle, Ticket
+from ..models import KnowledgeArticle, ReplyTemplate, Ticket
 
 # (customer index in the demo's customer list, subject, message); "{number}" is one of their orders.
 DEMO_TICKETS = (
@@ -59,5 +59,15 @@ def ensure_tickets(customer_emails: list[str]) -> int:
     return created
 
 
+def ensure_library() -> int:
+    """The shop's reply patterns (written by the project for the demo policies) in the reply library."""
+    from ..support.library_store import add_replies
+    from .support_seed import pattern_entries
+
+    return add_replies(pattern_entries(), source=ReplyTemplate.Source.PATTERN)
+
+
 def ensure_support_demo(customer_emails: list[str]) -> dict[str, Any]:
-    return {"articles": ensure_articles(), "tickets": ensure_tickets(customer_emails)}
+    # The library before the tickets: their drafts start from it.
+    library = ensure_library()
+    return {"articles": ensure_articles(), "library_replies": library, "tickets": ensure_tickets(customer_emails)}

@@ -140,7 +140,7 @@ INTENTS: dict[str, IntentSeed] = {
             "We can change the address of an order until it is dispatched: tell us which order it is and the full new address. Once an order has been dispatched its address can no longer be changed. Please note that we do not deliver to PO boxes or parcel lockers.",
         ),
         order_replies=(
-            "Thank you for letting us know. If order {{Order Number}} has not been dispatched yet, we can still change its shipping address: please reply with the full new address and a member of the team will update it. Once an order has been dispatched its address can no longer be changed.",
+            "Thank you for letting us know. Order {{Order Number}}, placed on {{Order Date}}, has the status: {{Order Status}}. If it has not been dispatched yet, we can still change its shipping address: please reply with the full new address and a member of the team will update it. Once an order has been dispatched its address can no longer be changed.",
             "We can update the address of order {{Order Number}} as long as it has not been dispatched. Please send us the correct address in this ticket. Please note that we do not deliver to PO boxes or parcel lockers.",
         ),
     ),
@@ -229,7 +229,7 @@ INTENTS: dict[str, IntentSeed] = {
             "You can see the invoice for every order in the {{Order History}} of your account. For an invoice with a company name or a VAT number, tell us the order number in a ticket and we send it within one working day.",
         ),
         order_replies=(
-            "Thank you for your message. We will send you the invoice for order {{Order Number}} within one working day. You can also see the invoice for every order in the {{Order History}} of your account.",
+            "Thank you for your message. We will send you the invoice for order {{Order Number}}, placed on {{Order Date}} for {{Order Total}}, within one working day. You can also see the invoice for every order in the {{Order History}} of your account.",
             "Of course. The VAT invoice for order {{Order Number}} is in the {{Order History}} of your account, and we also e-mail it when the order is dispatched. If you need a company name or a VAT number on it, reply with the details and we send a new copy within one working day.",
         ),
     ),
@@ -340,8 +340,8 @@ INTENTS: dict[str, IntentSeed] = {
             "I'm sorry the item did not work out. Items can be returned within 30 days of delivery if they are unworn, unwashed and have their original tags. Once we receive your return, we refund it to the original payment method within 5 to 10 business days.",
         ),
         order_replies=(
-            "Thank you for your message about order {{Order Number}}. You can return items within 30 days of delivery, and for UK returns we send you a prepaid return label. Once we receive the item, we refund it to the original payment method within 5 to 10 business days.",
-            "I'm sorry the item from order {{Order Number}} did not work out. Please make sure it is unworn, unwashed and has its original tags, and we will send you a prepaid return label. We refund returned items to the original payment method within 5 to 10 business days of receiving your return.",
+            "Thank you for your message about order {{Order Number}} of {{Order Date}} ({{Order Total}}). You can return items within {{Return Window}} of delivery, and for UK returns we send you a prepaid return label. Once we receive the item, we refund it to the original payment method within {{Refund Time}}.",
+            "I'm sorry the item from order {{Order Number}} did not work out. You can return it within {{Return Window}} of delivery: please make sure it is unworn, unwashed and has its original tags, and we will send you a prepaid return label. We refund returned items to the original payment method within {{Refund Time}} of receiving your return.",
         ),
     ),
     "track_refund": IntentSeed(
@@ -762,7 +762,7 @@ INTENTS: dict[str, IntentSeed] = {
             "When your order is dispatched we e-mail you its tracking number. You can also see the status and tracking number of every order in the {{Order History}} of your account. If your parcel has not arrived 5 working days after the expected date, let us know here and we will trace it with the carrier.",
         ),
         order_replies=(
-            "Thank you for your patience. The current status of order {{Order Number}} is: {{Order Status}}. You can see its tracking number in the {{Order History}} of your account once it has been dispatched. If it has not arrived 5 working days after the expected date, we will trace it with the carrier.",
+            "Thank you for your patience. Order {{Order Number}}, placed on {{Order Date}} for {{Order Total}}, has the status: {{Order Status}}. You can see its tracking number in the {{Order History}} of your account once it has been dispatched; UK standard delivery takes {{Delivery Time}} after dispatch. If it has not arrived 5 working days after the expected date, we will trace it with the carrier.",
             "I'm sorry order {{Order Number}} has not reached you yet. You can follow it with the tracking number in the {{Order History}} of your account. If it has not arrived 5 working days after the expected date, reply here and we will trace it with the carrier.",
         ),
     ),
@@ -1005,3 +1005,28 @@ def write_seed_csv(path: str | Path, count: int = ROWS_PER_INTENT) -> dict[str, 
         writer.writerows(rows)
     tmp.replace(path)
     return {"path": str(path.resolve()), "rows": len(rows), "intents": len({r["intent"] for r in rows})}
+
+
+# Slot values for turning the phrasings into example questions of the library's patterns.
+NEUTRAL_SLOTS = {"item": "dress", "city": "Leeds", "country": "France", "amount": "45", "invoice": "invoice 20001"}
+GREETING = "Hello {{Customer Name}},\n\n"
+
+
+def pattern_entries() -> list[dict[str, str]]:
+    """The shop's reply patterns for the reply library: every reply of every intent, with the questions it answers.
+
+    Each is ``{"intent", "text", "question"}``; ``question`` holds one example message per line (the
+    library's vector is their mean). Replies about a named order answer the phrasings that name one.
+    """
+    entries: list[dict[str, str]] = []
+    for intent, spec in INTENTS.items():
+        plain = [a.replace("{order}", "my order").format(**NEUTRAL_SLOTS) for a in spec.asks]
+        named = [a.replace("{order}", "order 100123").format(**NEUTRAL_SLOTS) for a in spec.asks if "{order}" in a]
+        for reply in spec.replies:
+            entries.append({"intent": intent, "text": GREETING + reply, "question": "\n".join(plain)})
+        for reply in spec.order_replies:
+            entries.append({"intent": intent, "text": GREETING + reply, "question": "\n".join(named or plain)})
+        for pattern, reply in spec.special:
+            asks = [a for a in plain if re.search(pattern, a, re.I)] or plain
+            entries.append({"intent": intent, "text": GREETING + reply, "question": "\n".join(asks)})
+    return entries

@@ -103,6 +103,30 @@ class TransformersGenerator:
             return self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False)
         return request.prompt
 
+    # -- scoring ---------------------------------------------------------------------------
+
+    def token_loss(self, texts: list[str], batch_size: int = 16) -> list[float]:
+        """Mean negative log-likelihood per token of each text under the model (nats; lower reads more like
+        the text it learned from). The support fluency check compares drafts with the library's replies."""
+        torch = self._torch
+        losses: list[float] = []
+        limit = int(self.max_positions or 512)
+        with torch.inference_mode():
+            for start in range(0, len(texts), max(1, batch_size)):
+                chunk = [t or " " for t in texts[start : start + batch_size]]
+                encoded = self.tokenizer(chunk, return_tensors="pt", padding=True, truncation=True, max_length=limit)
+                mask = encoded["attention_mask"]
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                logits = self.model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions).logits
+                targets = encoded["input_ids"][:, 1:]
+                valid = (mask[:, 1:] * mask[:, :-1]).to(logits.dtype)
+                nll = torch.nn.functional.cross_entropy(
+                    logits[:, :-1].transpose(1, 2).float(), targets, reduction="none"
+                )
+                per_text = (nll * valid).sum(1) / valid.sum(1).clamp(min=1)
+                losses += [float(v) for v in per_text]
+        return losses
+
     # -- generation ------------------------------------------------------------------------
 
     def generate(self, requests: list[GenerationRequest], options: GenerationOptions) -> list[list[str]]:

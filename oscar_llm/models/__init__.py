@@ -16,7 +16,7 @@ from .recommendations import (
     RecommendationRule,
     RecommendationStat,
 )
-from .support import SUPPORT_MAX_MESSAGE_CHARS, KnowledgeArticle, Message, ReplyDraft, Ticket
+from .support import SUPPORT_MAX_MESSAGE_CHARS, KnowledgeArticle, Message, ReplyDraft, ReplyTemplate, Ticket
 
 __all__ = [
     "FEATURE_CACHE_KEY",
@@ -41,6 +41,7 @@ __all__ = [
     "RecommendationRule",
     "RecommendationStat",
     "ReplyDraft",
+    "ReplyTemplate",
     "ShopVoice",
     "Ticket",
 ]

@@ -111,6 +111,10 @@ class ReplyDraft(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     reject_reason = models.TextField(blank=True, default="")
     edit_distance = models.PositiveIntegerField(null=True, blank=True)
+    # The library reply this draft was adapted from (None: the text model wrote it).
+    template = models.ForeignKey(
+        "ReplyTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -157,3 +161,52 @@ class KnowledgeArticle(models.Model):
     @property
     def vector_is_fresh(self) -> bool:
         return bool(self.vector) and self.text_hash == self.content_hash()
+
+
+class ReplyTemplate(models.Model):
+    """One reply of the reply library: a reply that worked, with ``{{Slot}}`` placeholders for one customer's facts.
+
+    Drafts start from these (docs/architecture.md, "Support drafts"); the worker stores the vectors of
+    the question and the reply when it loads the library.
+    """
+
+    class Source(models.TextChoices):
+        SAVED = "saved", _("Saved by staff")
+        APPROVED = "approved", _("Approved reply")
+        PATTERN = "pattern", _("Shop reply pattern")
+        BITEXT = "bitext", _("Imported ticket file")
+
+    intent = models.CharField(max_length=64, db_index=True)
+    text = models.TextField(
+        help_text=_("The reply, with {{Order Number}}-style placeholders for the customer's facts.")
+    )
+    question = models.TextField(blank=True, default="", help_text=_("The customer message(s) it answered."))
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SAVED, db_index=True)
+    active = models.BooleanField(default=True, db_index=True)
+    from_draft = models.ForeignKey(ReplyDraft, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    question_vector = models.JSONField(null=True, blank=True, editable=False)
+    reply_vector = models.JSONField(null=True, blank=True, editable=False)
+    vector_model = models.CharField(max_length=255, blank=True, default="", editable=False)
+    text_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["intent", "-created_at", "-pk"]
+        verbose_name = _("library reply")
+        verbose_name_plural = _("reply library")
+
+    def __str__(self) -> str:
+        return f"{self.intent}: {self.text[:60]}"
+
+    def content_hash(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{self.intent}\n{self.question}\n{self.text}".encode()).hexdigest()
+
+    @property
+    def vectors_are_fresh(self) -> bool:
+        return bool(self.question_vector) and bool(self.reply_vector) and self.text_hash == self.content_hash()

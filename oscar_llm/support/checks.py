@@ -94,11 +94,53 @@ def _repeated_ngram(text: str, n: int = REPEAT_NGRAM) -> bool:
     return False
 
 
+# Broken language a person would never send (the fluency check):
+# "I have're", "the most up and I have're here" - a contraction hung on a word that takes none;
+CONTRACTION_RE = re.compile(
+    r"\b(?!(?:you|we|they|who|what|there|here|where|how|why|that|these|those|which|when)\b)[a-z]+'re\b", re.I
+)
+# "1. 2." - list items with nothing in them (on one line, or a number alone on its line);
+EMPTY_ITEM_RE = re.compile(r"(?m)(?:^|\s)\d{1,2}[.)]\s+\d{1,2}[.)](?=\s|$)|^\s*\d{1,2}[.)]\s*$")
+# "please follow these steps ..." - a sentence that trails off;
+TRAILING_RE = re.compile(r"\w\s*(?:\.\.\.|…)(?=\s|$)")
+# "Here's what you need to do:" with nothing after it.
+DANGLING_INTRO_RE = re.compile(r":\s*$")
+# "the the", "you you" - a word said twice.
+DOUBLED_WORD_RE = re.compile(r"\b([a-z]{2,})\s+\1\b", re.I)
+# The same 4 words twice in one sentence ("here to help you ... here to help you").
+SENTENCE_REPEAT_NGRAM = 4
+
+
+def fluency_problems(text: str) -> list[str]:
+    """What reads as broken language in ``text`` (empty when it reads as written by a person)."""
+    problems = []
+    for match in CONTRACTION_RE.finditer(text):
+        problems.append(f"broken word '{match.group(0)}'")
+    if EMPTY_ITEM_RE.search(text):
+        problems.append("empty list items")
+    if TRAILING_RE.search(text):
+        problems.append("a sentence trails off ('...')")
+    if DANGLING_INTRO_RE.search(text):
+        problems.append("a colon introduces nothing")
+    for match in DOUBLED_WORD_RE.finditer(text):
+        if match.group(1).lower() not in ("that", "had", "is"):
+            problems.append(f"'{match.group(0)}' repeats a word")
+    for sentence in _sentences(text):
+        if _repeated_ngram(sentence, SENTENCE_REPEAT_NGRAM):
+            problems.append(f"a fragment repeats within one sentence ('{sentence.strip()[:60]}')")
+            break
+    return problems
+
+
 @dataclass
 class DraftCheck:
     text: str
     checks: list[dict] = field(default_factory=list)
     citations: list[dict] = field(default_factory=list)
+    # Where in ``text`` each statement the facts do not back stands (order numbers, amounts, dates,
+    # durations, numbers, quoted names, promises): a library reply can lose those sentences instead
+    # of the whole reply (``drop_unsupported``).
+    unsupported: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -183,6 +225,7 @@ def check_draft(
             continue
         if ref.lower() not in own:
             problems.append(f"order {ref} is not one of this customer's orders")
+            result.unsupported.append(match.span())
     result.add("order_numbers", problems, "only the customer's own orders")
 
     # Amounts: order totals and prices, or figures the policies state.
@@ -195,6 +238,7 @@ def check_draft(
         value = _decimal(match.group(1) or match.group(2))
         if value not in allowed_amounts:
             problems.append(f"amount {match.group(0).strip()} is in no order or policy")
+            result.unsupported.append(match.span())
         else:
             found = _article_sentence(facts, lambda s, m=match: m.group(0).strip() in s)
             if found:
@@ -209,6 +253,7 @@ def check_draft(
         if raw[:10] in order_dates or raw.lower() in known_lower:
             continue
         problems.append(f"date {raw} is in no order or policy")
+        result.unsupported.append(match.span())
     result.add("dates", problems, "dates from orders")
 
     # Durations and deadlines ("within 30 days", "5 to 10 business days") must be policy.
@@ -232,6 +277,7 @@ def check_draft(
                 _cite(result, found[0], found[1], match.start(), match.end())
         else:
             problems.append(f"'{match.group(0)}' is not what the policies say")
+            result.unsupported.append(match.span())
     result.add("policy_statements", problems, "durations match the policies")
 
     # Any other number must appear in the facts (quantities, house rules...).
@@ -242,14 +288,13 @@ def check_draft(
             continue
         if _decimal(match.group(0)) not in known_numbers and match.group(0).lower() not in known_lower:
             problems.append(f"number {match.group(0)} is in no fact")
+            result.unsupported.append(match.span())
     result.add("numbers", problems, "numbers from facts")
 
     # Quoted names (products, pages) must exist in the facts.
-    problems = [
-        f"'{m.group(1)}' is in no fact"
-        for m in QUOTED_RE.finditer(scan)
-        if m.group(1).strip().lower() not in known_lower
-    ]
+    unknown_names = [m for m in QUOTED_RE.finditer(scan) if m.group(1).strip().lower() not in known_lower]
+    problems = [f"'{m.group(1)}' is in no fact" for m in unknown_names]
+    result.unsupported += [m.span() for m in unknown_names]
     for order in facts.orders:
         for line in order.lines:
             start = text.lower().find(line.title.lower())
@@ -267,7 +312,9 @@ def check_draft(
     result.add("products", problems, "names from facts")
 
     # Promises: each needs a policy sentence (not a negated one) that grants it.
-    problems = [f"'{m.group(0)}' is outside policy" for m in OUTSIDE_POLICY_RE.finditer(text)]
+    outside = list(OUTSIDE_POLICY_RE.finditer(text))
+    problems = [f"'{m.group(0)}' is outside policy" for m in outside]
+    result.unsupported += [m.span() for m in outside]
     for match in PROMISE_RE.finditer(text):
         word = match.group(1).lower()
         stem = word[:6] if len(word) > 6 else word
@@ -279,6 +326,7 @@ def check_draft(
         found = _article_sentence(facts, lambda s, st=stem: st in s.lower() and not NEGATION_RE.search(s))
         if found is None:
             problems.append(f"'{match.group(0)}' is promised but no retrieved policy grants it")
+            result.unsupported.append(match.span())
         else:
             _cite(result, found[0], found[1], match.start(), match.end())
     result.add("promises", problems, "promises backed by policy")
@@ -295,6 +343,7 @@ def check_draft(
     if len(sentences) != len(set(sentences)) or _repeated_ngram(text):
         problems.append("repeats itself")
     result.add("length", problems, f"{len(text)} characters")
+    result.add("fluency", fluency_problems(text), "reads as written")
     problem = language_problem(text, language) if text else None
     result.add("language", [problem] if problem else [], language)
 

@@ -228,7 +228,14 @@ class SupportDesk:
                 update_fields=["status", "final_text", "decided_by", "decided_at", "edit_distance", "sent_message"]
             )
             draft.ticket.drafts.filter(status=ReplyDraft.Status.DRAFT).update(status=ReplyDraft.Status.SUPERSEDED)
+            self.learn(draft)
         return message
+
+    def learn(self, draft: ReplyDraft) -> None:
+        """The learning loop: a sent reply that is new text joins the reply library (see ``library_store``)."""
+        from .library_store import learn_from_approval
+
+        learn_from_approval(draft)
 
     def reject(self, draft: ReplyDraft, *, by: Any, reason: str = "") -> ReplyDraft:
         reason = clean_text(reason)

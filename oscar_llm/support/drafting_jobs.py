@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from .. import jobs
 from ..llm.base import ModelUnavailable
-from ..models import Job, Message, ReplyDraft, Ticket
+from ..models import Job, Message, ReplyDraft, ReplyTemplate, Ticket
 from ..settings import llm_settings
 from .knowledge_base import knowledge_key, load_knowledge_base
 from .learning import resolved_examples, resolved_examples_for
+from .library_store import current_library
 from .queries import customer_orders
 from .types import DraftRequest, OrderFact, OrderLineFact
 
@@ -150,7 +151,8 @@ def run_draft_jobs(job_list: list[Job], drafter: Any = None) -> list[ReplyDraft]
     similar = resolved_examples_for({message.ticket_id for _job, message in live})
     requests = [draft_request(message, similar[message.ticket_id]) for _job, message in live]
     started = time.monotonic()
-    results = drafter.draft_many(requests)
+    library = current_library(drafter.embedder) if drafter.embedder is not None else None
+    results = drafter.draft_many(requests, library=library)
     batch_ms = (time.monotonic() - started) * 1000
     drafts = []
     for (job, message), request, result in zip(live, requests, results, strict=True):
@@ -186,7 +188,11 @@ def _store_draft(job: Job, message: Message, request: DraftRequest, result: Any,
             "linked": list(request.linked_order_numbers),
             # What the model wrote when it failed its checks: shown to staff as evidence, never sent.
             "failed_candidate": (getattr(result, "candidate", "") or "") if result.needs_human else "",
+            # Where the draft came from: the library reply and what filled each of its slots.
+            "library": result.library,
+            "slots": list(result.slots or []),
         },
+        template_id=_template_id(result.library),
         confidence=float(result.confidence or 0.0),
         needs_human=bool(result.needs_human),
         status=status,
@@ -201,3 +207,10 @@ def _store_draft(job: Job, message: Message, request: DraftRequest, result: Any,
             ticket.status = Ticket.Status.NEEDS_HUMAN if draft.needs_human else Ticket.Status.WAITING
         ticket.save(update_fields=["intent", "intent_confidence", "status", "updated_at"])
     return draft
+
+
+def _template_id(library: dict | None) -> int | None:
+    """The ReplyTemplate row a draft came from (library entries of other origins have no row)."""
+    if not library or not isinstance(library.get("id"), int):
+        return None
+    return library["id"] if ReplyTemplate.objects.filter(pk=library["id"]).exists() else None

@@ -146,6 +146,65 @@ UI_LABELS = {
 }
 
 
+# Policy values a reply may name, taken from the shop's own articles: placeholder -> (a pattern the
+# article's sentence must hold, a pattern it must not, the pattern of the value, found after the
+# first). A library reply says "within {{Return Window}} of delivery" and gets this shop's window,
+# quoted from its returns article.
+DURATION_VALUE = (
+    r"\b\d+(?:\s*(?:-|–|to)\s*\d+)?\s+(?:working\s+|business\s+|calendar\s+)?(?:days?|hours?|weeks?|months?)\b"
+)
+POLICY_SLOTS = {
+    **dict.fromkeys(
+        ["return window", "return period", "returns window", "return policy period"],
+        (r"\b(?:return|send back)\b", r"\brefund", DURATION_VALUE),
+    ),
+    **dict.fromkeys(["refund time", "refund period", "refund processing time"], (r"\brefund", "", DURATION_VALUE)),
+    **dict.fromkeys(
+        ["delivery time", "delivery period", "shipping time", "estimated delivery time"],
+        (r"\bdelivery\b", "", DURATION_VALUE),
+    ),
+    **dict.fromkeys(
+        ["payment methods", "payment options", "accepted payment options", "accepted payment methods"],
+        (r"\bwe accept\b", "", r"[^.;]+"),
+    ),
+}
+
+
+def policy_value(
+    articles: Sequence[ArticleFact], keyword: str, exclude: str, pattern: str
+) -> tuple[str, ArticleFact, str] | None:
+    """(value, article, the sentence it is quoted from): the first article sentence that holds ``keyword``
+    (and not ``exclude``) with a value after it."""
+    for article in articles:
+        for sentence in re.split(r"(?<=[.!?])\s+", article.body):
+            found = re.search(keyword, sentence, re.I)
+            if found is None or (exclude and re.search(exclude, sentence, re.I)):
+                continue
+            match = re.compile(pattern).search(sentence, found.end())
+            if match and match.group(0).strip():
+                return match.group(0).strip(), article, sentence.strip()
+    return None
+
+
+# What a customer says about themselves that a reply may repeat back as they said it (it states
+# nothing the shop would have to stand behind): the kind of account they mean ("my platinum account").
+ACCOUNT_TYPE_RE = re.compile(
+    r"\b(freemium|free|platinum|pro|premium|gold|silver|standard|basic|business|student|family)\b"
+    r"(?=[\s-]+(?:\w+\s+)?(?:account|plan|membership|subscription|tier)\b)",
+    re.I,
+)
+STATED_SLOTS = {"account type": "account type", "account level": "account type", "plan": "account type"}
+
+
+def stated_facts(customer_text: str) -> dict[str, str]:
+    """Facts the customer states about themselves: ``{"account type": "platinum"}``."""
+    stated = {}
+    match = ACCOUNT_TYPE_RE.search(customer_text or "")
+    if match:
+        stated["account type"] = match.group(1).lower()
+    return stated
+
+
 def canonical(placeholder: str) -> str:
     name = placeholder.strip().lower().replace("_", " ")
     name = re.sub(r"\s+anonymi[sz]ed$", "", name)
@@ -174,6 +233,11 @@ class GatheredFacts:
     articles: list[ArticleFact] = field(default_factory=list)  # retrieved for this ticket
     contact_articles: list[ArticleFact] = field(default_factory=list)  # always available
     shop_name: str = ""
+    # Every article of the shop: where policy values ({{Return Window}}) are looked up. An article a
+    # value is taken from joins ``articles``, so the checks and the citations know it.
+    policy_articles: list[ArticleFact] = field(default_factory=list)
+    # What the customer said about themselves (``stated_facts``), repeated back as they said it.
+    stated: dict[str, str] = field(default_factory=dict)
 
     @property
     def order(self) -> OrderFact | None:
@@ -247,6 +311,18 @@ class GatheredFacts:
             return (f"{shop} website" if shop else "website"), {"kind": "shop", "field": "website", "value": shop}
         if name in UI_LABELS:
             return UI_LABELS[name], {"kind": "page", "value": UI_LABELS[name]}
+        if name in STATED_SLOTS and STATED_SLOTS[name] in self.stated:
+            value = self.stated[STATED_SLOTS[name]]
+            return value, {"kind": "customer", "field": STATED_SLOTS[name], "value": value}
+        if name in POLICY_SLOTS:
+            # The ticket's own articles first, then the rest of the shop's.
+            found = policy_value([*self.articles, *self.policy_articles], *POLICY_SLOTS[name])
+            if found is None:
+                return None
+            value, article, sentence = found
+            if all(a.id != article.id for a in self.articles):
+                self.articles.append(article)
+            return value, {"kind": "article", "id": article.id, "title": article.title, "quote": sentence}
         return None
 
     def fill(self, text: str) -> tuple[str, list[dict], list[str]]:

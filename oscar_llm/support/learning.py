@@ -17,7 +17,7 @@ from oscar.core.loading import get_model
 from ..guardrails.redaction import PLACEHOLDER_RE, Redactor
 from ..models import ReplyDraft, Ticket
 from .knowledge_base import load_knowledge_base
-from .types import ResolvedExample
+from .types import OrderFact, ResolvedExample
 
 # Past resolved tickets handed to the drafter as retrieval candidates.
 SIMILAR_CANDIDATES = 200
@@ -70,10 +70,22 @@ def _example_owners(ticket_ids: set[int]) -> dict[int, tuple[tuple[str, ...], tu
     return owners
 
 
-def generalise_example(text: str, order_numbers: Sequence[str], names: Sequence[str]) -> str:
-    """Another customer's resolved ticket as a template: their order numbers, names and contact
-    details become Bitext-style placeholders, so an example never carries one customer's data into
-    a prompt about another (and the drafter fills the placeholders from *this* customer's facts)."""
+def generalise_example(
+    text: str, order_numbers: Sequence[str], names: Sequence[str], *, orders: Sequence[OrderFact] = ()
+) -> str:
+    """Another customer's resolved ticket as a template: their order numbers, order dates, totals and
+    tracking numbers, names and contact details become Bitext-style placeholders, so an example never
+    carries one customer's data into a prompt or a reply about another (and the drafter fills the
+    placeholders from *this* customer's facts)."""
+    for order in orders:
+        amount = re.escape(str(order.total))
+        text = re.sub(
+            rf"(?<![\w.])(?:[£$€]\s?)?{amount}(?:\s?{re.escape(order.currency)})?(?![\w.])", "{{Order Total}}", text
+        )
+        if order.placed:
+            text = re.sub(rf"(?<![\w-]){re.escape(order.placed[:10])}(?![\w-])", "{{Order Date}}", text)
+        if order.tracking:
+            text = re.sub(rf"(?<!\w){re.escape(order.tracking)}(?!\w)", "{{Tracking Number}}", text)
     for number in sorted(order_numbers, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(number)}(?!\w)", "{{Order Number}}", text)
     for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):

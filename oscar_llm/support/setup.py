@@ -68,16 +68,20 @@ def support_training(
     only replies that need no policy pass). ``with_pairs=False`` fits the triage only (a shop
     whose text model is pretrained or served elsewhere needs no reply pairs).
 
+    The files' replies also join the reply library (:mod:`.library_store`).
+
     Returns ``{"pairs": [...], "classifier": IntentClassifier, "triage": fit summary,
-    "support_files": {path: rows}, ...pair summary}``.
+    "support_files": {path: rows}, "library_added": n, ...pair summary}``.
     """
     from ..llm.registry import get_embedder
     from .knowledge_base import load_knowledge_base
+    from .library_store import import_ticket_rows
     from .training import support_pairs
 
     embedder = embedder or get_embedder()
     rows, counts = read_support_csvs(csv_paths)
-    result: dict[str, Any] = {"support_files": counts}
+    # Their replies join the reply library drafts start from (replies it already holds are skipped).
+    result: dict[str, Any] = {"support_files": counts, "library_added": import_ticket_rows(rows)}
     if with_pairs:
         articles, vectors, source = load_knowledge_base(embedder)
         data = support_pairs(rows, articles, embedder=embedder, vectors=vectors)

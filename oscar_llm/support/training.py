@@ -144,6 +144,7 @@ def support_pairs(
             linked_order_numbers=(order.number,) if order else (),
             articles=retrieved,
             contact_articles=contact,
+            policy_articles=list(articles),
         )
         filled, citations, _ = facts.fill(target)
         checked = check_draft(filled, facts, "", filled_spans=[(c["start"], c["end"]) for c in citations])

@@ -86,3 +86,8 @@ class DraftResult:
     # ``text`` stays empty then), and how many candidates were generated.
     candidate: str = ""
     candidates_tried: int = 0
+    # The library reply the draft was adapted from (``{"id", "source", "intent", "question", "text",
+    # "similarity", "score"}``; None when the model wrote it) and what became of each of its slots
+    # (``{"slot", "value", "source", ...}`` filled from a fact, or ``{"slot", "missing"}``).
+    library: dict | None = None
+    slots: list[dict] = field(default_factory=list)

@@ -176,7 +176,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"support: intent accuracy {summary['intent_accuracy']:.2%} on {summary['tickets']} tickets; "
             f"{summary['drafts_accepted']} drafts accepted ({summary['drafts_accepted_rate']:.1%}), "
-            f"{summary['needs_human']} need a human; knowledge base: {summary['knowledge_base']}; "
+            f"{summary['needs_human']} need a human; drafts vs reference replies: mean similarity "
+            f"{summary['reference_similarity']}; {summary['from_library']} adapted from the library of "
+            f"{summary['library_replies']}; knowledge base: {summary['knowledge_base']}; "
             f"model {summary['model']}"
         )
         return summary
