@@ -90,6 +90,8 @@ WSGI_APPLICATION = "shop.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # The shop's own template overrides (none in the demo). The plugin's overrides of Oscar's
+        # templates come with its app, listed before Oscar's; a shop's own extend them.
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
