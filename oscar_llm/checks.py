@@ -16,6 +16,7 @@ shop") that puts it right, so a misconfiguration shows up in ``manage.py check``
 | ``oscar_llm.E007`` | error | no Celery app is loaded in this process |
 | ``oscar_llm.E008`` | error | the Celery beat schedule misses some of the plugin's periodic tasks |
 | ``oscar_llm.W009`` | warning | ``OSCAR_LLM["MODEL_DIR"]`` cannot be written by this process |
+| ``oscar_llm.W010`` | warning | DRF's schema class is not drf-spectacular's (``/api/llm/schema/`` would fail) |
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ README = 'README, "Adding oscar_llm to an existing Oscar shop"'
 INSTALLED_APPS_FIX = "INSTALLED_APPS = oscar_llm_config.installed_apps(INSTALLED_APPS)"
 URLS_FIX = 'path("", include("oscar_llm.urls")),'
 NAVIGATION_FIX = "OSCAR_DASHBOARD_NAVIGATION = oscar_llm_config.dashboard_navigation(OSCAR_DASHBOARD_NAVIGATION)"
+REST_FRAMEWORK_FIX = 'REST_FRAMEWORK = oscar_llm_config.rest_framework(globals().get("REST_FRAMEWORK"))'
 BEAT_FIX = 'CELERY_BEAT_SCHEDULE = oscar_llm_config.beat_schedule(globals().get("CELERY_BEAT_SCHEDULE"))'
 
 #: One page of each kind that ``oscar_llm.urls`` adds: (URL name, what it is).
@@ -55,6 +57,7 @@ def register() -> None:
     checks.register(check_urls, checks.Tags.urls)
     checks.register(check_celery)
     checks.register(check_model_dir)
+    checks.register(check_rest_framework)
 
 
 def check_apps(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -246,5 +249,27 @@ def check_model_dir(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
             hint="Set OSCAR_LLM['MODEL_DIR'] (or the OSCAR_LLM_MODEL_DIR variable) to a folder the worker's user "
             "can write, e.g. /srv/shop/var/shop_model; on a web-only host, silence oscar_llm.W009.",
             id="oscar_llm.W009",
+        )
+    ]
+
+
+def check_rest_framework(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """DRF's schema class is drf-spectacular's (or a subclass): the plugin's API schema is built with it."""
+    from django.utils.module_loading import import_string
+    from drf_spectacular.openapi import AutoSchema
+
+    name = (getattr(settings, "REST_FRAMEWORK", None) or {}).get("DEFAULT_SCHEMA_CLASS")
+    try:
+        schema = import_string(name) if isinstance(name, str) else name
+    except ImportError:
+        schema = None
+    if isinstance(schema, type) and issubclass(schema, AutoSchema):
+        return []
+    return [
+        checks.Warning(
+            f"REST_FRAMEWORK['DEFAULT_SCHEMA_CLASS'] is {name or 'DRF default'}, not drf-spectacular's AutoSchema: "
+            "/api/llm/schema/ cannot describe oscar_llm's API and fails.",
+            hint=f"Add `{REST_FRAMEWORK_FIX}` to the settings ({README}).",
+            id="oscar_llm.W010",
         )
     ]

@@ -97,6 +97,16 @@ def beat_schedule(schedule: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {**CELERY_BEAT_SCHEDULE, **(schedule or {})}
 
 
+#: drf-spectacular's schema class: ``/api/llm/schema/`` describes the plugin's API with it, and the
+#: ``@extend_schema`` annotations of the plugin's views build on the class set when they are imported.
+SCHEMA_CLASS = "drf_spectacular.openapi.AutoSchema"
+
+
+def rest_framework(rest_framework: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The shop's ``REST_FRAMEWORK`` (if any) with drf-spectacular's schema class unless it names its own."""
+    return {"DEFAULT_SCHEMA_CLASS": SCHEMA_CLASS, **(rest_framework or {})}
+
+
 def _url_names(entry: Mapping[str, Any]) -> set[str]:
     names = {entry["url_name"]} if entry.get("url_name") else set()
     for child in entry.get("children", ()):

@@ -202,6 +202,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"oscar_llm_public": "120/min"},
 }
+REST_FRAMEWORK = oscar_llm_config.rest_framework(globals().get("REST_FRAMEWORK"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "oscar_llm API",
     "DESCRIPTION": "Generated product copy, drafts and jobs of the oscar_llm plugin.",

@@ -183,8 +183,24 @@ def test_a_model_dir_that_does_not_exist_yet_is_fine_when_its_parent_is_writable
     assert not (tmp_path / "var").exists()  # the check makes nothing
 
 
+def test_a_schema_class_that_is_not_drf_spectaculars_is_a_warning(settings):
+    settings.REST_FRAMEWORK = {k: v for k, v in settings.REST_FRAMEWORK.items() if k != "DEFAULT_SCHEMA_CLASS"}
+
+    [warning] = plugin_messages()
+
+    assert warning.id == "oscar_llm.W010"
+    assert "is DRF default, not drf-spectacular's AutoSchema: /api/llm/schema/" in warning.msg
+    assert "oscar_llm_config.rest_framework(" in warning.hint
+
+
 def test_the_checks_are_registered_with_django():
     from django.core.checks.registry import registry
 
     registered = set(registry.get_checks())
-    assert {checks.check_apps, checks.check_urls, checks.check_celery, checks.check_model_dir} <= registered
+    assert {
+        checks.check_apps,
+        checks.check_urls,
+        checks.check_celery,
+        checks.check_model_dir,
+        checks.check_rest_framework,
+    } <= registered
