@@ -42,13 +42,23 @@ def code_lines(source: str) -> list[str]:
     return lines
 
 
+def plugin_url_lines() -> list[str]:
+    """The README's URL lines: those of its ``urlpatterns`` right before Oscar's, comments kept."""
+    lines = snippet("urls").splitlines()
+    oscar = next(n for n, line in enumerate(lines) if OSCAR_URLS in line)
+    start = oscar
+    while start > 0 and lines[start - 1].startswith(" ") and lines[start - 1].strip() != "# ...":
+        start -= 1
+    return [line.strip() for line in lines[start:oscar]]
+
+
 def with_plugin_urls(urls_source: str) -> str:
     """A URLconf's source with the README's URL line added before the line that includes Oscar's URLs."""
     lines = urls_source.splitlines(keepends=True)
     for n, line in enumerate(lines):
         if OSCAR_URLS in line:
             indent = line[: len(line) - len(line.lstrip())]
-            plugin = "".join(indent + part + "\n" for part in snippet("urls").splitlines())
+            plugin = "".join(f"{indent}{part}\n" for part in plugin_url_lines())
             return "".join(lines[:n]) + plugin + "".join(lines[n:])
     raise LookupError(f"no line with {OSCAR_URLS!r} in the URLconf")
 
