@@ -68,7 +68,7 @@ def check_apps(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
         messages.append(
             checks.Error(
                 "oscar_llm is listed after oscar.config.Shop in INSTALLED_APPS, so Oscar's templates hide the "
-                "plugin's (no generated copy, no recommendation blocks) and Oscar's receivers run first.",
+                "plugin's: product pages show no generated copy and no recommendation blocks.",
                 hint=f"Put {config.PLUGIN_APP!r} before {config.OSCAR_SHOP_APP!r}, as the {README} does with "
                 f"`{INSTALLED_APPS_FIX}`.",
                 id="oscar_llm.E001",
