@@ -16,6 +16,7 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 
 from _setup import django_setup, ensure_demo_shop
 
@@ -28,6 +29,7 @@ def main() -> None:
     django_setup()
     ensure_demo_shop()
 
+    import oscar
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
@@ -53,7 +55,9 @@ def main() -> None:
     client = Client()
     client.force_login(customer)
     urls = [p.get_absolute_url() for p in products]
-    plain_templates = [{**settings.TEMPLATES[0], "DIRS": []}]
+    # Oscar's own template folder first: its templates win over the plugin's overrides.
+    oscar_templates = Path(oscar.__file__).resolve().parent / "templates"
+    plain_templates = [{**settings.TEMPLATES[0], "DIRS": [oscar_templates, *settings.TEMPLATES[0]["DIRS"]]}]
 
     def switch(on: bool) -> None:
         for feature in Feature:

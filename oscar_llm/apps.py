@@ -18,11 +18,13 @@ class OscarLLMConfig(OscarConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from . import checks as install_checks
         from . import interactions
         from .jobs import tasks  # noqa: F401  (registers the job tasks with Celery)
         from .settings import check_settings
 
         checks.register(check_settings, checks.Tags.compatibility)
+        install_checks.register()
         interactions.connect_receivers()
         for feature in FEATURES:
             import_module(f"{self.name}.{feature}.wiring").ready()

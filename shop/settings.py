@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from oscar.defaults import *  # noqa: F403
 
+from oscar_llm import config as oscar_llm_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OSCAR_LLM_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -28,9 +30,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.flatpages",
-    # The plugin comes before Oscar so its templates and receivers win.
-    "oscar_llm.apps.OscarLLMConfig",
-    "oscar_llm.dashboard.apps.LLMDashboardConfig",
     "oscar.config.Shop",
     "oscar.apps.analytics.apps.AnalyticsConfig",
     "oscar.apps.checkout.apps.CheckoutConfig",
@@ -66,9 +65,10 @@ INSTALLED_APPS = [
     "treebeard",
     "sorl.thumbnail",
     "django_tables2",
-    "rest_framework",
-    "drf_spectacular",
 ]
+# The plugin, as the README tells a shop: its apps go before Oscar's so its templates (which
+# extend Oscar's) and receivers win; DRF is added at the end.
+INSTALLED_APPS = oscar_llm_config.installed_apps(INSTALLED_APPS)
 
 SITE_ID = 1
 
@@ -90,6 +90,8 @@ WSGI_APPLICATION = "shop.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # The shop's own template overrides (none in the demo). The plugin's overrides of Oscar's
+        # templates come with its app, listed before Oscar's; a shop's own extend them.
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -176,20 +178,7 @@ OSCAR_ORDER_STATUS_PIPELINE = {
     "Delivered": (),
     "Cancelled": (),
 }
-OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [  # noqa: F405
-    {
-        "label": "Language models",
-        "icon": "fas fa-robot",
-        "children": [
-            {"label": "Product copy review", "url_name": "oscar_llm_dashboard:draft-list"},
-            {"label": "Jobs", "url_name": "oscar_llm_dashboard:job-list"},
-            {"label": "Support tickets", "url_name": "oscar_llm_dashboard:support-queue"},
-            {"label": "Knowledge base", "url_name": "oscar_llm_dashboard:support-article-list"},
-            {"label": "Support figures", "url_name": "oscar_llm_dashboard:support-figures"},
-            {"label": "Recommendation blocks", "url_name": "oscar_llm_dashboard:recommendation-stats"},
-        ],
-    }
-]
+OSCAR_DASHBOARD_NAVIGATION = oscar_llm_config.dashboard_navigation(OSCAR_DASHBOARD_NAVIGATION)
 
 # The plugin. Every key is optional; see oscar_llm/settings.py for the defaults.
 OSCAR_LLM = {
@@ -213,6 +202,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"oscar_llm_public": "120/min"},
 }
+REST_FRAMEWORK = oscar_llm_config.rest_framework(globals().get("REST_FRAMEWORK"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "oscar_llm API",
     "DESCRIPTION": "Generated product copy, drafts and jobs of the oscar_llm plugin.",
@@ -242,17 +232,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER") == "1"
 CELERY_BEAT_SCHEDULE = {
-    "oscar-llm-sweep": {"task": "oscar_llm.tasks.sweep_jobs", "schedule": 60.0},
-    "oscar-llm-stale-content": {"task": "oscar_llm.tasks.refresh_stale_content", "schedule": 3600.0},
-    "oscar-llm-segments": {"task": "oscar_llm.tasks.refresh_segments", "schedule": 600.0},
-    "oscar-llm-rec-stats": {
-        "task": "oscar_llm.recommendations.tracking.flush_recommendation_stats",
-        "schedule": 60.0,
-    },
     "shop-search-index": {"task": "shop.celery.update_search_index", "schedule": 300.0},
-    "oscar-llm-recommendations-fit": {"task": "oscar_llm.tasks.refit_recommendations", "schedule": 3600.0},
-    "oscar-llm-purge-interactions": {"task": "oscar_llm.tasks.purge_old_interactions", "schedule": 86400.0},
 }
+CELERY_BEAT_SCHEDULE = oscar_llm_config.beat_schedule(globals().get("CELERY_BEAT_SCHEDULE"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
