@@ -54,7 +54,9 @@ def test_every_page_names_a_rule_narrower_than_staff(name):
 
 @pytest.fixture
 def clerk(django_user_model):
-    return django_user_model.objects.create_user(username="clerk", email="clerk@example.com", password="x", is_staff=True)
+    return django_user_model.objects.create_user(
+        username="clerk", email="clerk@example.com", password="x", is_staff=True
+    )
 
 
 @pytest.mark.parametrize(("name", "path"), PAGES)
