@@ -11,7 +11,7 @@ import pytest
 
 # Processes the tests start (Celery workers, a fresh web process, the server schemathesis fuzzes) read
 # shop/settings.py without pytest: they need a key, and plain HTTP, as the test process has them.
-os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-secret")
+os.environ.setdefault("DJANGO_SECRET_KEY", "demo-only-not-secret-change-me")  # the key the test process has
 os.environ.setdefault("DJANGO_SECURE", "0")
 
 # Fixtures of one feature that tests elsewhere use too (the support browser test): registered here,

@@ -13,7 +13,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN = ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_SECURE", "EMAIL_BACKEND", "DJANGO_NUM_PROXIES", "CACHE_URL")
+# The test run's own variables, a deployment has none of them (the browser tests allow async-unsafe ORM calls).
+OWN = (
+    "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_SECURE", "EMAIL_BACKEND", "DJANGO_NUM_PROXIES", "CACHE_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)  # fmt: skip
 PRODUCTION = {
     "DJANGO_SECRET_KEY": "tests-only-" + "".join(chr(ord("a") + i % 26) for i in range(60)),
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
