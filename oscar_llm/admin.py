@@ -22,9 +22,24 @@ from .models import (
 
 @admin.register(FeatureSwitch)
 class FeatureSwitchAdmin(admin.ModelAdmin):
-    list_display = ("feature", "enabled", "auto_publish", "updated_at")
-    list_editable = ("enabled", "auto_publish")
+    """Auto-publish shows only for the features that have it (``AUTO_PUBLISH_FEATURES``): a switch that
+    does nothing would make an admin believe support replies could go out unreviewed."""
+
+    list_display = ("feature", "enabled", "auto_publish_state", "updated_at")
+    list_editable = ("enabled",)
     list_display_links = ("feature",)
+
+    @admin.display(description="auto-publish")
+    def auto_publish_state(self, obj: FeatureSwitch) -> str:
+        if not obj.can_auto_publish:
+            return "—"
+        return "on" if obj.auto_publish else "off"
+
+    def get_fields(self, request, obj=None):
+        fields = ["feature", "enabled", "auto_publish"]
+        if obj is not None and not obj.can_auto_publish:
+            fields.remove("auto_publish")
+        return fields
 
 
 @admin.register(ShopVoice)

@@ -21,10 +21,12 @@ class OscarLLMConfig(OscarConfig):
         from . import checks as install_checks
         from . import interactions
         from .jobs import tasks  # noqa: F401  (registers the job tasks with Celery)
+        from .limits import check_limits_deploy
         from .settings import check_settings
 
         checks.register(check_settings, checks.Tags.compatibility)
         install_checks.register()
+        checks.register(check_limits_deploy, checks.Tags.security, deploy=True)
         interactions.connect_receivers()
         for feature in FEATURES:
             import_module(f"{self.name}.{feature}.wiring").ready()

@@ -58,6 +58,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "oscar-llm-recommendations-fit": {"task": "oscar_llm.tasks.refit_recommendations", "schedule": 3600.0},
     "oscar-llm-purge-interactions": {"task": "oscar_llm.tasks.purge_old_interactions", "schedule": 86400.0},
+    "oscar-llm-purge-tickets": {"task": "oscar_llm.tasks.purge_old_tickets", "schedule": 86400.0},
 }
 
 

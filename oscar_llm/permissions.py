@@ -15,15 +15,28 @@ from rest_framework.permissions import BasePermission
 
 REVIEW_COPY_PERM = "oscar_llm.review_contentdraft"
 ANSWER_TICKETS_PERM = "oscar_llm.answer_ticket"
+# Django's own model permissions, given in Django admin (Users / Groups) like any other.
+EDIT_KNOWLEDGE_PERM = "oscar_llm.change_knowledgearticle"
+VIEW_JOBS_PERM = "oscar_llm.view_job"
+RUN_JOBS_PERM = "oscar_llm.change_job"
+VIEW_RECOMMENDATION_STATS_PERM = "oscar_llm.view_recommendationstat"
 
 Rule = list[str] | tuple[list[str], ...]
 
-# Any staff member: the default of every dashboard page and of the read-only staff endpoints.
+# Any staff member: only the floor every rule below adds to. Every dashboard URL names one of the
+# narrower rules in ``dashboard/apps.py`` (a test fails for a page that does not).
 STAFF: Rule = ["is_staff"]
 # Publishing or withdrawing product copy changes what customers read.
 REVIEW_COPY: Rule = (["is_staff", REVIEW_COPY_PERM], ["is_staff", "is_superuser"])
-# Support replies reach customers.
+# Support replies reach customers; the queue and its figures show what customers wrote.
 ANSWER_TICKETS: Rule = (["is_staff", ANSWER_TICKETS_PERM], ["is_staff", "is_superuser"])
+# The policies every support draft is grounded in (and that the promise check reads as permission to
+# offer a refund): editing them changes what drafts may promise.
+EDIT_KNOWLEDGE: Rule = (["is_staff", EDIT_KNOWLEDGE_PERM], ["is_staff", "is_superuser"])
+# The job table shows errors and targets of every feature; the sweep re-queues work.
+VIEW_JOBS: Rule = (["is_staff", VIEW_JOBS_PERM], ["is_staff", "is_superuser"])
+RUN_JOBS: Rule = (["is_staff", RUN_JOBS_PERM], ["is_staff", "is_superuser"])
+VIEW_RECOMMENDATION_STATS: Rule = (["is_staff", VIEW_RECOMMENDATION_STATS_PERM], ["is_staff", "is_superuser"])
 
 
 def allowed(user: Any, rule: Rule) -> bool:
@@ -50,3 +63,7 @@ class IsReviewer(RulePermission):
 
 class IsSupportStaff(RulePermission):
     rule = ANSWER_TICKETS
+
+
+class CanViewJobs(RulePermission):
+    rule = VIEW_JOBS

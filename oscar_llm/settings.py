@@ -114,6 +114,17 @@ DEFAULTS: dict[str, Any] = {
         "EXPLORATION": None,
         "ENGINE_CONFIG": None,
     },
+    # Per-customer limits (oscar_llm.limits): how often one customer (or, signed out, one client
+    # address) may do each thing, per "minute", "hour" or "day". None or a missing action: no limit.
+    "RATE_LIMITS": {
+        "support.ticket": {"hour": 5, "day": 20},
+        "support.message": {"hour": 30, "day": 100},
+        "qa.question": {"hour": 10, "day": 50},
+        "recommendations.click": {"minute": 60, "day": 2000},
+    },
+    # How many reverse proxies in front of the shop append to X-Forwarded-For; None: DRF's NUM_PROXIES.
+    # 0 keys per-client limits on the connection's address (a client cannot choose its own key).
+    "NUM_PROXIES": None,
     # Customisation hooks (allauth-style adapter).
     "ADAPTER": "oscar_llm.adapter.DefaultAdapter",
     # Support desk drafting (oscar_llm.support).
@@ -137,6 +148,10 @@ DEFAULTS: dict[str, Any] = {
         "SHOP_NAME": "",
         # The class behind every support desk write (a subclass of oscar_llm.support.desk.SupportDesk).
         "DESK": "oscar_llm.support.desk.SupportDesk",
+        # Tickets untouched for this many days are deleted with their messages and reply drafts by the
+        # daily purge (oscar_llm.support.tasks.purge_old_tickets), as interactions are after
+        # RECOMMENDATIONS["EVENT_RETENTION_DAYS"]. None keeps them for ever.
+        "RETENTION_DAYS": 730,
     },
 }
 

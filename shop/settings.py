@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from oscar.defaults import *  # noqa: F403
 
 from oscar_llm import config as oscar_llm_config
@@ -17,9 +18,44 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OSCAR_LLM_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret-change-me")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+# Production unless asked: DEBUG pages show tracebacks with customer messages in them, so they are
+# only on with DJANGO_DEBUG=1 (bin/demo sets it; the test run sets its own).
+DEBUG = _env_flag("DJANGO_DEBUG")
+_TESTING = "pytest" in sys.modules
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or _TESTING):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), or set DJANGO_DEBUG=1 for a local demo."
+        )
+    SECRET_KEY = "demo-only-not-secret-change-me"  # noqa: S105 (debug and tests only)
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# HTTPS. On by default outside debug (a shop behind TLS); DJANGO_SECURE=0 turns it off for a plain-HTTP
+# staging box. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1 as well (the proxy must
+# set X-Forwarded-Proto and strip it from clients).
+SECURE = _env_flag("DJANGO_SECURE", default=not (DEBUG or _TESTING))
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(60 * 60 * 24 * 365) if SECURE else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=SECURE)
+SECURE_HSTS_PRELOAD = _env_flag("DJANGO_HSTS_PRELOAD", default=SECURE)
+if _env_flag("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+# How many reverse proxies in front of the shop append to X-Forwarded-For. 0 (the default) keys every
+# per-client limit on the connection's address, so a client cannot choose its own key by sending the
+# header; set it to the number of proxies you run (1 behind one nginx or load balancer).
+NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -162,7 +198,18 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The console backend writes every email (a support reply: name and body) into the logs, so it is the
+# default only in debug; in production mail goes over SMTP (EMAIL_HOST, ...) unless EMAIL_BACKEND says so.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 LOGIN_REDIRECT_URL = "/"
 
@@ -183,6 +230,7 @@ OSCAR_DASHBOARD_NAVIGATION = oscar_llm_config.dashboard_navigation(OSCAR_DASHBOA
 # The plugin. Every key is optional; see oscar_llm/settings.py for the defaults.
 OSCAR_LLM = {
     "MODEL_DIR": os.environ.get("OSCAR_LLM_MODEL_DIR", str(VAR_DIR / "shop_model")),
+    "NUM_PROXIES": NUM_PROXIES,
 }
 if os.environ.get("OSCAR_LLM_OPENAI_BASE_URL"):
     OSCAR_LLM["GENERATOR"] = "oscar_llm.llm.openai_backend.OpenAICompatibleGenerator"
@@ -196,17 +244,26 @@ if os.environ.get("OSCAR_LLM_MODEL"):
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
+    # Sessions only: Basic authentication would take a password on every request with no throttle on
+    # failed attempts. A shop that wants API clients adds token authentication of its own.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_THROTTLE_RATES": {"oscar_llm_public": "120/min"},
+    "NUM_PROXIES": NUM_PROXIES,
 }
 REST_FRAMEWORK = oscar_llm_config.rest_framework(globals().get("REST_FRAMEWORK"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "oscar_llm API",
     "DESCRIPTION": "Generated product copy, drafts and jobs of the oscar_llm plugin.",
     "VERSION": "0.1.0",
+    # One name per choice set, so the schema (and `check --deploy`) has no colliding enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "ContentKindEnum": "oscar_llm.models.content.ContentKind",
+        "ContentDraftStatusEnum": "oscar_llm.models.content.ContentDraft.Status",
+        "JobStatusEnum": "oscar_llm.models.core.Job.Status",
+        "TicketStatusEnum": "oscar_llm.models.support.Ticket.Status",
+        "MessageKindEnum": "oscar_llm.models.support.Message.Kind",
+        "ReplyDraftStatusEnum": "oscar_llm.models.support.ReplyDraft.Status",
+    },
 }
 
 # Celery: an embedded filesystem broker unless CELERY_BROKER_URL is set.

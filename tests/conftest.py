@@ -9,6 +9,11 @@ from typing import Any
 
 import pytest
 
+# Processes the tests start (Celery workers, a fresh web process, the server schemathesis fuzzes) read
+# shop/settings.py without pytest: they need a key, and plain HTTP, as the test process has them.
+os.environ.setdefault("DJANGO_SECRET_KEY", "demo-only-not-secret-change-me")  # the key the test process has
+os.environ.setdefault("DJANGO_SECURE", "0")
+
 # Fixtures of one feature that tests elsewhere use too (the support browser test): registered here,
 # so no test module imports fixtures by name.
 pytest_plugins = ["tests.support.fixtures"]

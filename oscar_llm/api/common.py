@@ -1,10 +1,13 @@
-"""What every API module shares: pagination and throttling.
+"""What every API module shares: pagination, throttling and reading id filters.
 
 Permissions live in :mod:`oscar_llm.permissions`, shared with the dashboard.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -56,3 +59,21 @@ class ShortPages(Pages):
 
     page_size = 20
     max_page_size = 100
+
+
+# Row ids are 32-bit in every table the filters read; a bigger number can match nothing.
+MAX_ID = 2**31 - 1
+
+
+def id_param(request: Any, name: str) -> int | None:
+    """The query parameter ``name`` as a row id, or None when absent; anything else is a 400, not a 500."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: f"A whole number, not {raw!r}."}) from None
+    if not 1 <= value <= MAX_ID:
+        raise ValidationError({name: f"A whole number from 1 to {MAX_ID}."})
+    return value

@@ -18,7 +18,7 @@ from ..guardrails.html import sanitize_for_kind
 from ..models import ContentDraft, ContentKind, ShopVoice
 from ..permissions import IsReviewer
 from ..settings import llm_settings
-from .common import PUBLIC_SCOPE, Pages, ScopedThrottle
+from .common import PUBLIC_SCOPE, Pages, ScopedThrottle, id_param
 from .jobs import JobSerializer
 
 Product = get_model("catalogue", "Product")
@@ -121,15 +121,29 @@ class DraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     pagination_class = Pages
     permission_classes = [IsReviewer]
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, required=False),
+            OpenApiParameter("kind", str, required=False),
+            OpenApiParameter("segment", str, required=False),
+            OpenApiParameter("product", int, required=False),
+        ]
+    )
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
     def get_queryset(self) -> QuerySet[ContentDraft]:
         qs = ContentDraft.objects.select_related("product").order_by("-created_at")
         if self.action == "list" and not self.request.query_params.get("status"):
             # Drafts that repeat the product's text are listed only when asked for by status.
             qs = qs.exclude(status=ContentDraft.Status.NO_CHANGE)
-        for field in ("status", "kind", "segment", "product"):
+        for field in ("status", "kind", "segment"):
             value = self.request.query_params.get(field)
             if value:
                 qs = qs.filter(**{field: value})
+        product = id_param(self.request, "product")
+        if product is not None:
+            qs = qs.filter(product_id=product)
         return qs
 
     @extend_schema(request=ApproveSerializer, responses=DraftSerializer)

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from rest_framework import mixins, serializers, viewsets
 
 from ..models import Job
-from ..permissions import IsStaff
+from ..permissions import CanViewJobs
 from .common import Pages
 
 
@@ -36,10 +36,10 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Job status (staff only)."""
+    """Job status (staff allowed to see the job table, as on the dashboard's Jobs page)."""
 
     serializer_class = JobSerializer
-    permission_classes = [IsStaff]
+    permission_classes = [CanViewJobs]
     pagination_class = Pages
 
     def get_queryset(self) -> QuerySet[Job]:

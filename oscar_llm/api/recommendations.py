@@ -16,11 +16,12 @@ from rest_framework.views import APIView
 
 from ..models import Feature, FeatureSwitch
 from ..recommendations import services
-from .common import RECOMMENDATIONS_SCOPE, ScopedThrottle
+from .common import MAX_ID, RECOMMENDATIONS_SCOPE, ScopedThrottle
 
 Product = get_model("catalogue", "Product")
 
 MAX_LIMIT = 24
+MAX_BASKET_PRODUCTS = 100
 
 
 class RecommendedItemSerializer(serializers.Serializer):
@@ -98,7 +99,11 @@ class CustomerRecommendationsView(RecommendationView):
 
 
 class BasketRecommendationsView(RecommendationView):
-    """Items to complete a basket: the current basket, or ``?products=1,2,3``."""
+    """Items to complete a basket: the current basket, or ``?products=1,2,3``.
+
+    Ids that are not public products are ignored, and one request queues neighbour lists for at most
+    ``services.MAX_NEIGHBOUR_REQUESTS`` products, however many ids it names.
+    """
 
     @extend_schema(
         responses=RecommendationsSerializer,
@@ -115,6 +120,8 @@ class BasketRecommendationsView(RecommendationView):
                 ids = [int(p) for p in raw.split(",") if p.strip()]
             except ValueError:
                 raise ValidationError({"products": "Comma-separated product ids, e.g. 12,40."}) from None
-            if len(ids) > 100:
-                raise ValidationError({"products": "At most 100 products."})
+            if len(ids) > MAX_BASKET_PRODUCTS:
+                raise ValidationError({"products": f"At most {MAX_BASKET_PRODUCTS} products."})
+            if any(not 1 <= pid <= MAX_ID for pid in ids):
+                raise ValidationError({"products": f"Product ids are whole numbers from 1 to {MAX_ID}."})
         return self.respond(request, services.BASKET_COMPLETE, basket_product_ids=ids)

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from ..models import Message, ReplyDraft, Ticket
 from ..permissions import IsSupportStaff
 from ..support import desk, queries
-from .common import SUPPORT_SCOPE, ScopedThrottle, ShortPages
+from .common import SUPPORT_SCOPE, ScopedThrottle, ShortPages, id_param
 
 
 class LenientJSONParser(JSONParser):
@@ -127,6 +127,12 @@ class CustomerTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return TicketThreadSerializer if self.action == "retrieve" else TicketSerializer
 
     def _error(self, exc: desk.SupportError) -> Response:
+        if isinstance(exc, desk.SupportRateLimited):
+            return Response(
+                {"detail": str(exc)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketThreadSerializer})
@@ -140,6 +146,7 @@ class CustomerTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             if order is None:
                 return Response({"order_number": ["Not one of your orders."]}, status=status.HTTP_400_BAD_REQUEST)
         try:
+            desk.count_customer_write(desk.TICKET_LIMIT, request.user)
             ticket = desk.open_ticket(
                 request.user, form.validated_data["subject"], form.validated_data["body"], order=order
             )
@@ -154,6 +161,7 @@ class CustomerTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         form = MessageCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
+            desk.count_customer_write(desk.MESSAGE_LIMIT, request.user)
             message = desk.add_customer_message(ticket, form.validated_data["body"], author=request.user)
         except desk.SupportError as exc:
             return self._error(exc)
@@ -185,8 +193,9 @@ class SupportDraftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         params = self.request.query_params
         if params.get("status"):
             qs = qs.filter(status=params["status"])
-        if params.get("ticket"):
-            qs = qs.filter(ticket_id=params["ticket"])
+        ticket = id_param(self.request, "ticket")
+        if ticket is not None:
+            qs = qs.filter(ticket_id=ticket)
         if params.get("needs_human") in ("true", "1", "false", "0"):
             qs = qs.filter(needs_human=params["needs_human"] in ("true", "1"))
         return qs

@@ -26,16 +26,35 @@ class LLMDashboardConfig(OscarDashboardConfig):
     namespace = "oscar_llm_dashboard"
     default_permissions = permissions.STAFF
     # The rules are shared with the REST API (``oscar_llm.permissions``).
+    # Every URL below is named here (tests/core/test_dashboard_permissions.py fails for one that is not):
+    # a staff member sees only the pages of the work they were given.
     permissions_map = {
+        # Product copy: reading drafts and asking for more is the reviewers' work, like publishing.
+        "draft-list": permissions.REVIEW_COPY,
+        "draft-detail": permissions.REVIEW_COPY,
         "draft-approve": permissions.REVIEW_COPY,
         "draft-edit-approve": permissions.REVIEW_COPY,
         "draft-reject": permissions.REVIEW_COPY,
         "draft-bulk-approve": permissions.REVIEW_COPY,
+        "generate-all": permissions.REVIEW_COPY,
+        "product-history": permissions.REVIEW_COPY,
+        "product-regenerate": permissions.REVIEW_COPY,
         "version-rollback": permissions.REVIEW_COPY,
+        # Jobs.
+        "job-list": permissions.VIEW_JOBS,
+        "job-sweep": permissions.RUN_JOBS,
+        # Support: tickets show what customers wrote; the knowledge base grounds every draft.
+        "support-queue": permissions.ANSWER_TICKETS,
+        "support-figures": permissions.ANSWER_TICKETS,
+        "support-ticket": permissions.ANSWER_TICKETS,
         "support-draft-approve": permissions.ANSWER_TICKETS,
         "support-draft-reject": permissions.ANSWER_TICKETS,
         "support-draft-save": permissions.ANSWER_TICKETS,
-        "support-ticket": permissions.ANSWER_TICKETS,
+        "support-article-list": permissions.EDIT_KNOWLEDGE,
+        "support-article-create": permissions.EDIT_KNOWLEDGE,
+        "support-article-edit": permissions.EDIT_KNOWLEDGE,
+        # Recommendations.
+        "recommendation-stats": permissions.VIEW_RECOMMENDATION_STATS,
     }
 
     def get_urls(self) -> list:

@@ -339,6 +339,8 @@ class DemoSummary:
     staff_email: str = STAFF_EMAIL
     seconds: float = 0.0
     created: dict[str, int] = field(default_factory=dict)
+    # An account with the demo staff email or username existed and is not a superuser: left as it was.
+    staff_left_alone: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -709,8 +711,20 @@ class DemoShopBuilder:
 
     product_chunk_size = 40
 
-    def __init__(self, seed: int = DEFAULT_SEED, *, progress: Progress | None = None, now: datetime | None = None):
+    def __init__(
+        self,
+        seed: int = DEFAULT_SEED,
+        *,
+        progress: Progress | None = None,
+        now: datetime | None = None,
+        staff_password: str | None = STAFF_PASSWORD,
+        customer_password: str | None = CUSTOMER_PASSWORD,
+    ):
         self.seed = seed
+        # The published demo passwords, or others chosen by the command (None: no password login).
+        self.staff_password = staff_password
+        self.customer_password = customer_password
+        self.staff_left_alone = False
         self.progress: Progress = progress or _no_progress
         self.now = now or timezone.now()
         self.catalogue = build_catalogue(seed)
@@ -851,19 +865,21 @@ class DemoShopBuilder:
     # Users
 
     def ensure_staff_user(self) -> Any:
-        """The dashboard login. An existing account keeps its password; only its flags are ensured."""
+        """The dashboard login, created if missing. An account that already has the demo's email or
+        username is left exactly as it is: never promoted, never given the published password."""
         User = get_user_model()
         user = User.objects.filter(email__iexact=STAFF_EMAIL).first()
         if user is None:
             user = User.objects.filter(username=STAFF_USERNAME).first()
-        if user is None:
-            user = User(username=STAFF_USERNAME, email=STAFF_EMAIL, first_name="Sam", last_name="Staff")
-            user.set_password(STAFF_PASSWORD)
-            self.created["staff"] = 1
+        if user is not None:
+            self.staff_left_alone = not user.is_superuser
+            return user
+        user = User(username=STAFF_USERNAME, email=STAFF_EMAIL, first_name="Sam", last_name="Staff")
+        user.set_password(self.staff_password)  # None: an unusable password
         user.is_staff = True
         user.is_superuser = True
-        user.is_active = True
         user.save()
+        self.created["staff"] = 1
         return user
 
     def ensure_customers(self) -> None:
@@ -880,7 +896,7 @@ class DemoShopBuilder:
         self._prepare_checkout()
         # One hash for every demo customer: they share a published password, and hashing it
         # 25 times would dominate the run.
-        password_hash = make_password(CUSTOMER_PASSWORD)
+        password_hash = make_password(self.customer_password)  # None: an unusable password
         for profile in self.progress(todo, desc="Customers", total=len(todo), unit="customer"):
             with transaction.atomic():
                 user = User.objects.create(
@@ -1105,7 +1121,17 @@ class DemoShopBuilder:
 
 
 def create_demo_shop(
-    seed: int = DEFAULT_SEED, *, progress: Progress | None = None, now: datetime | None = None
+    seed: int = DEFAULT_SEED,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    staff_password: str | None = STAFF_PASSWORD,
+    customer_password: str | None = CUSTOMER_PASSWORD,
 ) -> DemoSummary:
     """Build or complete the demo shop and say what it holds. Safe to run any number of times."""
-    return DemoShopBuilder(seed, progress=progress, now=now).run()
+    builder = DemoShopBuilder(
+        seed, progress=progress, now=now, staff_password=staff_password, customer_password=customer_password
+    )
+    summary = builder.run()
+    summary.staff_left_alone = builder.staff_left_alone
+    return summary

@@ -16,12 +16,28 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from .base import GenerationOptions, GenerationRequest, ModelUnavailable
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+def public_url(url: str) -> str:
+    """``url`` without user-info, query or fragment: what may be stored in job rows, shown on the
+    dashboard and logged (``https://user:secret@host/v1?key=k`` -> ``https://host/v1``)."""
+    parts = urlsplit(str(url).strip())
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
 
 
 class OpenAICompatibleGenerator:
@@ -47,7 +63,9 @@ class OpenAICompatibleGenerator:
         self.max_backoff = max_backoff
         self.concurrency = max(1, concurrency)
         self.session = session or requests.Session()
-        self.model_id = f"openai:{model}@{self.base_url}"
+        # The id is stored in every job row and shown on the dashboard: never the credentials in the URL.
+        self.public_url = public_url(self.base_url)
+        self.model_id = f"openai:{model}@{self.public_url}"
 
     @classmethod
     def from_settings(cls, s: Any) -> OpenAICompatibleGenerator:
@@ -64,7 +82,7 @@ class OpenAICompatibleGenerator:
     @classmethod
     def describe_settings(cls, s: Any) -> str:
         cfg = s.OPENAI
-        return f"openai:{cfg.get('model') or ''}@{str(cfg['base_url']).rstrip('/')}"
+        return f"openai:{cfg.get('model') or ''}@{public_url(cfg['base_url'])}"
 
     # -- generation ------------------------------------------------------------------------
 
@@ -131,7 +149,7 @@ class OpenAICompatibleGenerator:
                 continue
             if response.status_code >= 400:
                 raise ModelUnavailable(
-                    f"Model server {self.base_url} refused the request: HTTP {response.status_code}: "
+                    f"Model server {self.public_url} refused the request: HTTP {response.status_code}: "
                     f"{_error_message(response)}"
                 )
             try:
@@ -139,9 +157,9 @@ class OpenAICompatibleGenerator:
                 choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
                 return [str((c.get("message") or {}).get("content") or c.get("text") or "").strip() for c in choices]
             except (ValueError, KeyError, TypeError) as exc:
-                raise ModelUnavailable(f"Model server {self.base_url} sent an unexpected answer: {exc}") from exc
+                raise ModelUnavailable(f"Model server {self.public_url} sent an unexpected answer: {exc}") from exc
         raise ModelUnavailable(
-            f"Model server {self.base_url} unavailable after {self.max_retries + 1} attempts: {last_error}"
+            f"Model server {self.public_url} unavailable after {self.max_retries + 1} attempts: {last_error}"
         )
 
     def _delay(self, attempt: int, response: requests.Response | None) -> float:

@@ -202,7 +202,8 @@ def _load_base(base: str) -> tuple[Any, Any]:
 
         raise ModelUnavailable(f"Base model directory {base} does not exist (model hubs are not reachable).")
     tokenizer = AutoTokenizer.from_pretrained(str(local), local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(str(local), local_files_only=True)
+    # Safetensors only (a .bin checkpoint is a pickle); training saves safetensors too.
+    model = AutoModelForCausalLM.from_pretrained(str(local), local_files_only=True, use_safetensors=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     # The model is trained on the plain prompt form; drop any chat template so
@@ -219,7 +220,7 @@ def _save(model: Any, tokenizer: Any, out_dir: Path, metadata: dict[str, Any]) -
     try:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
         model.generation_config.eos_token_id = tokenizer.eos_token_id
-        model.save_pretrained(str(tmp))
+        model.save_pretrained(str(tmp), safe_serialization=True)
         tokenizer.save_pretrained(str(tmp))
         (tmp / TRAINING_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
         old = out_dir.with_name(out_dir.name + ".old")

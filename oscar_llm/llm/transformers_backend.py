@@ -67,7 +67,9 @@ class TransformersGenerator:
         try:
             # Hubs are unreachable: a hub id only loads from the local cache.
             self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
-            self.model = AutoModelForCausalLM.from_pretrained(source, local_files_only=True)
+            # Weights only from safetensors files: a pytorch_model.bin is a pickle, and loading one can run
+            # code its author put in it.
+            self.model = AutoModelForCausalLM.from_pretrained(source, local_files_only=True, use_safetensors=True)
             if dtype:
                 self.model = self.model.to(getattr(torch, dtype))
         except Exception as exc:  # missing files, a broken config, a hub id not in the cache...

@@ -37,6 +37,11 @@ class Feature(models.TextChoices):
     MARKETING = "marketing", _("Marketing copy")
 
 
+# The features whose generated text can go live without review when an admin allows it. Support replies
+# never do (docs/architecture.md, "Review"); recommendations and marketing publish nothing of a model's.
+AUTO_PUBLISH_FEATURES: frozenset[str] = frozenset({Feature.PRODUCT_COPY})
+
+
 class FeatureSwitch(ClearsCacheOnChange, models.Model):
     """One row per feature; admins flip these in Django admin."""
 
@@ -74,8 +79,21 @@ class FeatureSwitch(ClearsCacheOnChange, models.Model):
     def is_enabled(cls, feature: str) -> bool:
         return cls.states().get(feature, {}).get("enabled", False)
 
+    @property
+    def can_auto_publish(self) -> bool:
+        return self.feature in AUTO_PUBLISH_FEATURES
+
+    def clean(self) -> None:
+        super().clean()
+        if self.auto_publish and not self.can_auto_publish:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"auto_publish": _("This feature has nothing to publish without review.")})
+
     @classmethod
     def auto_publishes(cls, feature: str) -> bool:
+        if feature not in AUTO_PUBLISH_FEATURES:
+            return False
         return cls.states().get(feature, {}).get("auto_publish", False)
 
     @classmethod

@@ -30,6 +30,10 @@ BLOCKS: tuple[str, ...] = tuple(BlockCode.values)
 # The reason shown for a product the shop owner pinned (not an engine reason).
 PINNED = "pinned"
 
+# At most this many products without precomputed neighbours are queued by one block (one request):
+# a basket of ids chosen by a script must not turn into a job per id.
+MAX_NEIGHBOUR_REQUESTS = 3
+
 _EVENT_VERBS = {"view": "viewed", "basket": "added", "purchase": "bought", "click": "viewed", "search": "viewed"}
 
 
@@ -97,19 +101,27 @@ def _candidates(
     if block == BASKET_COMPLETE:
         anchor_ids = list(dict.fromkeys(basket_ids))
     lists = serving.product_lists(anchor_ids)
+    asked = 0
+
+    def ask(pid: int) -> None:
+        nonlocal asked
+        if asked < MAX_NEIGHBOUR_REQUESTS:
+            asked += 1
+            _ask_for_neighbours(pid)
+
     if block == FOR_YOU:
         primary = _tag(serving.personal_list(user_id=user.pk if user else None, visitor=visitor), personal=True)
     elif block == SIMILAR_BLOCK and product_id:
         own = lists.get(product_id, {})
         primary = _tag(own.get(SIMILAR, [])) + _tag(own.get(TOGETHER, []))
         if not own.get("_exists"):
-            _ask_for_neighbours(product_id)
+            ask(product_id)
     elif block == BASKET_COMPLETE:
         merged: dict[int, dict] = {}
         for pid in anchor_ids:
             own = lists.get(pid, {})
             if not own.get("_exists"):
-                _ask_for_neighbours(pid)
+                ask(pid)
             for item in own.get(TOGETHER, []) + own.get(SIMILAR, []):
                 best = merged.get(item["id"])
                 if best is None or item["score"] > best["score"]:
@@ -186,7 +198,10 @@ def _block_items(
     if visitor is None:
         visitor = visitor_key(request) if request is not None else ""
     if basket_product_ids is not None:
-        basket_ids = [int(p) for p in basket_product_ids]
+        # Ids from outside (the API's ?products=): only existing public products are a basket.
+        wanted = list(dict.fromkeys(int(p) for p in basket_product_ids))
+        public = set(Product.objects.filter(pk__in=wanted, is_public=True).values_list("pk", flat=True))
+        basket_ids = [pid for pid in wanted if pid in public]
     else:
         if basket is None and request is not None:
             basket = getattr(request, "basket", None)

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .. import limits
 from ..models import BlockCode, Feature, FeatureSwitch, RecommendationBlock, RecommendationStat
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,10 @@ def flush_impressions() -> int:
     return moved
 
 
+# The action the click beacon counts in ``oscar_llm.limits`` (per customer, else per client address).
+CLICK_LIMIT = "recommendations.click"
+
+
 class InvalidClick(ValueError):
     """The beacon named a block or product that does not exist."""
 
@@ -99,8 +104,9 @@ class InvalidClick(ValueError):
 def record_click(request: Any, block: str, product_id: Any) -> None:
     """A customer clicked ``product_id`` in ``block``: count it, log the event, remember it.
 
-    Raises :class:`InvalidClick` for an unknown block or product, so the endpoint can say
-    so; nothing is written in that case.
+    Raises :class:`InvalidClick` for an unknown block or product (or one that is not public), so the
+    endpoint can say so; nothing is written in that case. The caller counts the click against
+    ``OSCAR_LLM["RATE_LIMITS"]["recommendations.click"]`` first (:data:`CLICK_LIMIT`).
     """
     from oscar.core.loading import get_model
 
@@ -108,11 +114,14 @@ def record_click(request: Any, block: str, product_id: Any) -> None:
 
     if block not in BLOCK_CODES:
         raise InvalidClick(f"unknown block {block!r}")
+    limits.hit(CLICK_LIMIT, limits.key_for(request))
     try:
         pk = int(product_id)
     except (TypeError, ValueError) as exc:
         raise InvalidClick(f"bad product id {product_id!r}") from exc
-    product = get_model("catalogue", "Product").objects.filter(pk=pk).first()
+    # Only a product a customer can see counts: any other id gets the same answer as one that does not
+    # exist, so the beacon tells nobody which hidden products there are.
+    product = get_model("catalogue", "Product").objects.filter(pk=pk, is_public=True).first()
     if product is None:
         raise InvalidClick(f"no product {pk}")
     if not FeatureSwitch.is_enabled(Feature.RECOMMENDATIONS):

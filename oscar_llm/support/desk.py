@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .. import jobs
+from .. import jobs, limits
 from ..models import SUPPORT_MAX_MESSAGE_CHARS, Feature, FeatureSwitch, Job, Message, ReplyDraft, Ticket
 from ..settings import llm_settings
 from .kinds import DRAFT_JOB, MESSAGE_TARGET
@@ -36,8 +36,21 @@ REPLY_EVENT_CODE = "SUPPORT_REPLY"
 MAX_SUBJECT_CHARS = 200
 
 
+# Actions counted by ``oscar_llm.limits`` (``OSCAR_LLM["RATE_LIMITS"]``): each one queues a drafting job.
+TICKET_LIMIT = "support.ticket"
+MESSAGE_LIMIT = "support.message"
+
+
 class SupportError(ValueError):
     """A request the support desk refuses, with a message fit to show the person who made it."""
+
+
+class SupportRateLimited(SupportError):
+    """A customer wrote more often than ``OSCAR_LLM["RATE_LIMITS"]`` allows; nothing was saved."""
+
+    def __init__(self, exc: limits.RateLimited) -> None:
+        super().__init__(f"You have written to us many times in a short while. {exc}")
+        self.retry_after = exc.retry_after
 
 
 # --- text safety ----------------------------------------------------------------------------------
@@ -136,6 +149,19 @@ class SupportDesk:
         self._touch(ticket, Ticket.Status.WAITING)
         self.request_draft(message)
         return message
+
+    def count_customer_write(self, action: str, customer: Any) -> None:
+        """One more ticket (``TICKET_LIMIT``) or message (``MESSAGE_LIMIT``) by ``customer``; raises
+        :class:`SupportRateLimited` past ``OSCAR_LLM["RATE_LIMITS"]``.
+
+        The customer's entry points (the account pages and the API) call it before they write; the
+        desk's own writes do not, so the demo, the commands and the benchmarks can open many tickets.
+        """
+        try:
+            limits.hit(action, limits.key_for(user=customer))
+        except limits.RateLimited as exc:
+            logger.info("Support %s refused for customer %s: %s", action, getattr(customer, "pk", None), exc)
+            raise SupportRateLimited(exc) from exc
 
     # -- drafting --
 
@@ -314,6 +340,10 @@ def open_ticket(customer: Any, subject: str, body: str | bytes, order: Any = Non
 
 def add_customer_message(ticket: Ticket, body: str | bytes, *, author: Any = None) -> Message:
     return get_desk().add_customer_message(ticket, body, author=author)
+
+
+def count_customer_write(action: str, customer: Any) -> None:
+    get_desk().count_customer_write(action, customer)
 
 
 def request_draft(message: Message, *, force: bool = False, send: bool = True) -> Job | None:

@@ -22,8 +22,49 @@ from typing import Any
 
 import numpy as np
 
-TRIAGE_FILE = "triage.joblib"
+# The fitted triage is stored as plain data: numbers in a NumPy archive read with allow_pickle=False,
+# vocabularies and settings in JSON. Loading it runs no code from the file (a pickle, as joblib wrote
+# before, runs whatever its author put in it). The archive's SHA-256 is in the JSON and checked.
+TRIAGE_FILE = "triage.npz"
 TRIAGE_META = "triage.json"
+LEGACY_TRIAGE_FILE = "triage.joblib"
+FORMAT = 2
+WORD_PARAMS: dict[str, Any] = {"ngram_range": (1, 2), "sublinear_tf": True, "min_df": 1}
+CHAR_PARAMS: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "min_df": 2}
+
+
+class TriageFileError(ValueError):
+    """The triage files are missing, of an old format, or not what the triage wrote."""
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _terms(vectorizer: Any) -> list[str]:
+    """The vocabulary as a list whose position is the feature's column."""
+    vocabulary = vectorizer.vocabulary_
+    terms = [""] * len(vocabulary)
+    for term, column in vocabulary.items():
+        terms[column] = term
+    return terms
+
+
+def _vectorizer(params: dict[str, Any], terms: list[str], idf: np.ndarray) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(**params)
+    vectorizer.vocabulary_ = {term: column for column, term in enumerate(terms)}
+    vectorizer.idf_ = idf
+    return vectorizer
+
+
 # How much the (dense, unit-length) sentence embedding weighs against the
 # (unit-length) TF-IDF blocks. Stratified 5-fold CV on the public Bitext file
 # (3,146 tickets, C=20): weight 2.0 -> 0.9949, 1.0 -> 0.9962, C=50/2.0 -> 0.9940,
@@ -91,8 +132,8 @@ class IntentClassifier:
             raise ValueError("The triage needs examples of at least two intents.")
         started = time.perf_counter()
         lowered = [(t or "").lower() for t in texts]
-        self.word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+        self.word = TfidfVectorizer(**WORD_PARAMS)
+        self.char = TfidfVectorizer(**CHAR_PARAMS)
         self.word.fit(lowered)
         self.char.fit(lowered)
         features = self._features(texts, vectors)
@@ -135,43 +176,70 @@ class IntentClassifier:
     # -- persistence ------------------------------------------------------------------------
 
     def save(self, directory: str | Path) -> Path:
-        import joblib
-
         if self.model is None:
             raise RuntimeError("The intent classifier is not fitted.")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        state = {
-            "word": self.word,
-            "char": self.char,
-            "model": self.model,
+        tmp = directory / (TRIAGE_FILE + ".tmp")
+        with open(tmp, "wb") as handle:
+            np.savez(
+                handle,
+                word_idf=np.asarray(self.word.idf_, dtype=np.float64),
+                char_idf=np.asarray(self.char.idf_, dtype=np.float64),
+                coef=np.asarray(self.model.coef_, dtype=np.float64),
+                intercept=np.asarray(self.model.intercept_, dtype=np.float64),
+            )
+        meta = {
+            "format": FORMAT,
             "labels": self.labels,
+            "embedder": self.embedder_id,
             "C": self.C,
             "embedding_weight": self.embedding_weight,
-            "embedder_id": self.embedder_id,
+            "classes": [str(c) for c in self.model.classes_],
+            "word_vocabulary": _terms(self.word),
+            "char_vocabulary": _terms(self.char),
+            "sha256": _sha256(tmp),
         }
-        tmp = directory / (TRIAGE_FILE + ".tmp")
-        joblib.dump(state, tmp)
+        meta_tmp = directory / (TRIAGE_META + ".tmp")
+        meta_tmp.write_text(json.dumps(meta, ensure_ascii=False) + "\n", encoding="utf-8")
         tmp.replace(directory / TRIAGE_FILE)
-        (directory / TRIAGE_META).write_text(
-            json.dumps({"labels": self.labels, "embedder": self.embedder_id}, indent=2) + "\n"
-        )
+        meta_tmp.replace(directory / TRIAGE_META)
+        (directory / LEGACY_TRIAGE_FILE).unlink(missing_ok=True)
         return directory / TRIAGE_FILE
 
     @classmethod
     def load(cls, directory: str | Path, embedder: Any = None) -> IntentClassifier:
-        import joblib
+        """Read a saved triage. Raises ``FileNotFoundError`` when there is none and
+        :class:`TriageFileError` for a pickle of an earlier version or files that do not match."""
+        from sklearn.linear_model import LogisticRegression
 
-        path = Path(directory) / TRIAGE_FILE
-        if not path.is_file():
+        directory = Path(directory)
+        path, meta_path = directory / TRIAGE_FILE, directory / TRIAGE_META
+        if not path.is_file() or not meta_path.is_file():
+            if (directory / LEGACY_TRIAGE_FILE).is_file():
+                raise TriageFileError(
+                    f"{directory} holds a triage pickled by an earlier version, which is not loaded (a pickle can "
+                    "run code): refit it with `python manage.py oscar_llm_train --support FILE.csv --triage-only`."
+                )
             raise FileNotFoundError(
                 f"No triage model in {directory}: run `python manage.py oscar_llm_train --support FILE.csv`."
             )
-        state = joblib.load(path)
-        classifier = cls(embedder, C=state["C"], embedding_weight=state["embedding_weight"])
-        classifier.word, classifier.char, classifier.model = state["word"], state["char"], state["model"]
-        classifier.labels = list(state["labels"])
-        classifier.embedder_id = state.get("embedder_id", "")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("sha256") != _sha256(path):
+            raise TriageFileError(f"{path} does not match {meta_path}: refit the triage.")
+        with np.load(path, allow_pickle=False) as arrays:
+            word_idf, char_idf = arrays["word_idf"], arrays["char_idf"]
+            coef, intercept = arrays["coef"], arrays["intercept"]
+        classifier = cls(embedder, C=float(meta["C"]), embedding_weight=float(meta["embedding_weight"]))
+        classifier.word = _vectorizer(WORD_PARAMS, list(meta["word_vocabulary"]), word_idf)
+        classifier.char = _vectorizer(CHAR_PARAMS, list(meta["char_vocabulary"]), char_idf)
+        model = LogisticRegression(C=classifier.C)
+        model.classes_ = np.asarray(meta["classes"])
+        model.coef_, model.intercept_ = coef, intercept
+        model.n_features_in_ = coef.shape[1]
+        classifier.model = model
+        classifier.labels = list(meta["labels"])
+        classifier.embedder_id = meta.get("embedder", "")
         return classifier
 
 

@@ -28,6 +28,15 @@ PageTitleMixin = get_class("customer.mixins", "PageTitleMixin")
 class SupportMixin(LoginRequiredMixin, PageTitleMixin):
     active_tab = "support"
 
+    def refused(self, form: Any, exc: desk.SupportError) -> HttpResponse:
+        """The form again with the desk's reason; 429 (with Retry-After) when it was a rate limit."""
+        form.add_error(None, str(exc))
+        response = self.form_invalid(form)
+        if isinstance(exc, desk.SupportRateLimited):
+            response.status_code = 429
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
 
 class TicketListView(SupportMixin, ListView):
     template_name = "oscar_llm/support/ticket_list.html"
@@ -60,6 +69,7 @@ class TicketCreateView(SupportMixin, FormView):
 
     def form_valid(self, form: forms.TicketForm) -> HttpResponse:
         try:
+            desk.count_customer_write(desk.TICKET_LIMIT, self.request.user)
             ticket = desk.open_ticket(
                 self.request.user,
                 form.cleaned_data["subject"],
@@ -67,8 +77,7 @@ class TicketCreateView(SupportMixin, FormView):
                 order=form.cleaned_data.get("order"),
             )
         except desk.SupportError as exc:
-            form.add_error(None, str(exc))
-            return self.form_invalid(form)
+            return self.refused(form, exc)
         messages.success(self.request, _("Thank you. We have your message and will reply soon."))
         return redirect("oscar_llm-support-detail", pk=ticket.pk)
 
@@ -98,9 +107,9 @@ class TicketDetailView(SupportMixin, FormView):
 
     def form_valid(self, form: forms.ReplyForm) -> HttpResponse:
         try:
+            desk.count_customer_write(desk.MESSAGE_LIMIT, self.request.user)
             desk.add_customer_message(self.ticket, form.cleaned_data["body"], author=self.request.user)
         except desk.SupportError as exc:
-            form.add_error(None, str(exc))
-            return self.form_invalid(form)
+            return self.refused(form, exc)
         messages.success(self.request, _("Your reply was sent."))
         return redirect("oscar_llm-support-detail", pk=self.ticket.pk)

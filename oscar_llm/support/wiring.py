@@ -11,7 +11,7 @@ def ready() -> None:
 
     from .. import jobs
     from ..models import KnowledgeArticle
-    from . import receivers
+    from . import receivers, tasks  # noqa: F401  (tasks: registers them with Celery)
     from .drafting_jobs import run_draft_jobs
     from .kinds import DRAFT_JOB, EMBED_JOB
     from .knowledge_base import run_embedding_jobs

@@ -99,14 +99,15 @@ def test_staff_need_the_review_permission_to_publish(client, django_user_model, 
         username="clerk", email="clerk@example.com", password="x", is_staff=True
     )
     client.force_login(clerk)
-    assert client.get(url("draft-list")).status_code == 200
-    assert client.get(url("draft-detail", pk=draft.pk)).status_code == 200
+    assert client.get(url("draft-list")).status_code == 403
+    assert client.get(url("draft-detail", pk=draft.pk)).status_code == 403
     assert client.post(url("draft-approve", pk=draft.pk)).status_code == 403
     assert not ContentVersion.objects.exists()
 
     clerk.user_permissions.add(Permission.objects.get(codename="review_contentdraft"))
     clerk = django_user_model.objects.get(pk=clerk.pk)  # drop the permission cache
     client.force_login(clerk)
+    assert client.get(url("draft-detail", pk=draft.pk)).status_code == 200
     assert client.post(url("draft-approve", pk=draft.pk)).status_code == 302
     assert shown_title(client, product) == "Navy Cotton Dress"
 

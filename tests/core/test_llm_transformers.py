@@ -122,6 +122,20 @@ def test_missing_model_directory(tmp_path):
         TransformersGenerator(tmp_path / "no_such_model")
 
 
+def test_weights_load_from_safetensors_only(tiny_model, tmp_path):
+    """A pickled checkpoint (pytorch_model.bin) can run code when loaded: it is refused (issue 11)."""
+    from safetensors.torch import load_file
+
+    assert (tiny_model / "model.safetensors").is_file()
+    pickled = tmp_path / "pickled"
+    shutil.copytree(tiny_model, pickled)
+    state = load_file(str(pickled / "model.safetensors"))
+    (pickled / "model.safetensors").unlink()
+    torch.save(state, pickled / "pytorch_model.bin")
+    with pytest.raises(ModelUnavailable, match="Could not load"):
+        TransformersGenerator(pickled)
+
+
 def test_chat_template_is_used_when_the_tokenizer_has_one(tiny_model, tmp_path):
     chat_dir = tmp_path / "chat"
     shutil.copytree(tiny_model, chat_dir)

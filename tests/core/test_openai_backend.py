@@ -151,3 +151,39 @@ def test_model_id_from_settings_without_a_connection():
     settings = type("S", (), {"OPENAI": {"base_url": "http://gpu:8000/v1/", "model": "llama", "api_key": ""}})
     assert OpenAICompatibleGenerator.describe_settings(settings) == "openai:llama@http://gpu:8000/v1"
     assert OpenAICompatibleGenerator.from_settings(settings).model_id == "openai:llama@http://gpu:8000/v1"
+
+
+SECRET_URL = "https://shop:s3cret-pass@llm.example.com:8443/v1/?api_key=k-123#x"
+
+
+def test_credentials_in_the_base_url_never_reach_ids_or_errors():
+    from oscar_llm.llm.openai_backend import public_url
+
+    assert public_url(SECRET_URL) == "https://llm.example.com:8443/v1"
+    assert public_url("http://[::1]:8000/v1") == "http://[::1]:8000/v1"
+    gen = OpenAICompatibleGenerator(SECRET_URL, "llama")
+    assert gen.model_id == "openai:llama@https://llm.example.com:8443/v1"
+    refused = OpenAICompatibleGenerator(
+        "http://user:s3cret-pass@127.0.0.1:9/v1", "m", max_retries=0, backoff=0.01, timeout=1
+    )
+    with pytest.raises(ModelUnavailable) as error:
+        refused.generate([req("x")], GenerationOptions())
+    assert "s3cret" not in str(error.value)
+
+
+@pytest.mark.django_db
+def test_job_rows_store_the_model_id_without_credentials(settings):
+    from oscar_llm import jobs
+    from oscar_llm.llm.registry import configured_model_id
+
+    settings.OSCAR_LLM = {
+        "GENERATOR": "oscar_llm.llm.openai_backend.OpenAICompatibleGenerator",
+        "OPENAI": {"base_url": SECRET_URL, "model": "llama", "api_key": "sk-x"},
+    }
+    model_id = configured_model_id()
+    assert "s3cret" not in model_id and "k-123" not in model_id
+    job, _ = jobs.request(
+        "support.draft", target_model="oscar_llm.message", target_id=1, key=jobs.JobKey("h", "v", model_id), send=False
+    )
+    job.refresh_from_db()
+    assert "s3cret" not in job.model_id and "k-123" not in job.model_id

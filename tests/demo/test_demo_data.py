@@ -79,7 +79,8 @@ def _counts() -> dict[str, int]:
 
 def _run_command() -> list[str]:
     out = StringIO()
-    call_command("oscar_llm_demo_data", "--json", stdout=out, stderr=StringIO())
+    with override_settings(DEBUG=True):  # as bin/demo runs it
+        call_command("oscar_llm_demo_data", "--json", stdout=out, stderr=StringIO())
     return out.getvalue().strip().splitlines()
 
 

@@ -140,7 +140,7 @@ def test_a_fresh_machine_drafts_checked_replies_to_demo_tickets_from_the_seed_al
     shop_model = tmp_path / "var" / "shop_model"
     settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "MODEL": model, "MODEL_DIR": str(shop_model)}
     call_command("oscar_llm_train", "--support", seed["path"], "--triage-only", "-v", "0", stdout=io.StringIO())
-    assert (tmp_path / "var" / "shop_model.triage" / "triage.joblib").is_file()
+    assert (tmp_path / "var" / "shop_model.triage" / "triage.npz").is_file()
 
     registry.clear()
     drafting_jobs.clear_drafters()

@@ -134,6 +134,37 @@ def test_saved_triage_predicts_the_same(tmp_path):
     assert [p for p, _ in loaded.predict(texts)] == [p for p, _ in triage.predict(texts)]
     with pytest.raises(FileNotFoundError, match="oscar_llm_train --support"):
         IntentClassifier.load(tmp_path / "missing")
+    # Same probabilities, not only the same winners: nothing of the model was lost on the way.
+    assert np.allclose([c for _, c in loaded.predict(texts)], [c for _, c in triage.predict(texts)])
+
+
+def test_a_saved_triage_loads_without_running_code_from_its_files(tmp_path):
+    """The triage is plain data (NumPy without pickle, JSON): a pickle in its place is never
+    unpickled, and an archive swapped after saving is refused (issue 11)."""
+    import pickle
+
+    from oscar_llm.support.triage import LEGACY_TRIAGE_FILE, TRIAGE_FILE, TriageFileError
+
+    triage = fitted_triage()
+    saved = triage.save(tmp_path / "triage")
+    with np.load(saved, allow_pickle=False) as arrays:  # readable without pickle
+        assert set(arrays.files) == {"word_idf", "char_idf", "coef", "intercept"}
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('pickle ran')",))
+
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / LEGACY_TRIAGE_FILE).write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(TriageFileError, match="refit"):
+        IntentClassifier.load(legacy)
+
+    swapped = tmp_path / "swapped"
+    triage.save(swapped)
+    np.savez(swapped / TRIAGE_FILE, word_idf=np.zeros(1), char_idf=np.zeros(1), coef=np.zeros(1), intercept=np.zeros(1))
+    with pytest.raises(TriageFileError, match="does not match"):
+        IntentClassifier.load(swapped)
 
 
 def test_articles_are_found_by_meaning():

@@ -8,16 +8,17 @@ teaches the shop model support replies from it on a machine that has no other ti
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from oscar_llm.demo.shop import DEFAULT_SEED, create_demo_shop
+from oscar_llm.demo.shop import CUSTOMER_PASSWORD, DEFAULT_SEED, STAFF_PASSWORD, create_demo_shop
 from oscar_llm.demo.support_seed import write_seed_csv
 
 
@@ -30,7 +31,9 @@ class Command(BaseCommand):
     help = (
         "Create the demo shop: about 320 fashion and beauty products, 25 customers with browsing "
         "histories, baskets and orders, a staff user (staff@example.com / staff-password), and every "
-        "oscar_llm feature switched on. Running it again adds only what is missing."
+        "oscar_llm feature switched on. Running it again adds only what is missing. It runs only with "
+        "DEBUG on (bin/demo) unless given --not-a-demo-database-i-know; then the staff password is random "
+        "(printed once) and the demo customers have none."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,6 +44,12 @@ class Command(BaseCommand):
             help="Where to write the support seed tickets (default: <VAR_DIR>/support_seed.csv).",
         )
         parser.add_argument("--json", action="store_true", help="Print a JSON summary as the last line.")
+        parser.add_argument(
+            "--not-a-demo-database-i-know",
+            dest="allow_without_debug",
+            action="store_true",
+            help="Run with DEBUG off (a staging copy): adds demo customers, orders and a superuser to this database.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # tqdm needs the raw stream: Django's OutputWrapper adds a newline to every write.
@@ -51,10 +60,31 @@ class Command(BaseCommand):
             disable=None if options["verbosity"] > 0 else True,
             leave=False,
         )
-        summary = create_demo_shop(options["seed"], progress=progress)
+        if not settings.DEBUG and not options["allow_without_debug"]:
+            raise CommandError(
+                "oscar_llm_demo_data fills a database with demo customers, orders and a superuser, so it runs "
+                "only with DEBUG on (DJANGO_DEBUG=1, as bin/demo sets it). To load it into another database "
+                "anyway, pass --not-a-demo-database-i-know."
+            )
+        # The published passwords belong to the local demo only.
+        staff_password = STAFF_PASSWORD if settings.DEBUG else secrets.token_urlsafe(18)
+        summary = create_demo_shop(
+            options["seed"],
+            progress=progress,
+            staff_password=staff_password,
+            customer_password=CUSTOMER_PASSWORD if settings.DEBUG else None,
+        )
         self.stdout.write(summary.line())
         if summary.created.get("staff"):
-            self.stdout.write("The staff password is staff-password; change it outside a demo.")
+            if settings.DEBUG:
+                self.stdout.write(f"The staff password is {STAFF_PASSWORD} (the demo's, published).")
+            else:
+                self.stdout.write(f"The staff password is {staff_password} (shown once; the customers have none).")
+        if summary.staff_left_alone:
+            self.stdout.write(
+                f"An account {summary.staff_email} (or username 'staff') already exists and was left as it was: "
+                "it is not made a superuser."
+            )
         # Rewritten on every run (it is derived from code alone), so it follows the project's phrasings.
         seed = write_seed_csv(options["support_seed"] or default_seed_path())
         self.stdout.write(
