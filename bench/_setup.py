@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -16,6 +17,10 @@ def django_setup() -> None:
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
     os.environ.setdefault("OSCAR_LLM_SEARCH_INDEX", str(ROOT / "var" / "bench_whoosh_index"))
     os.environ.setdefault("DJANGO_DEBUG", "0")
+    # Production settings refuse to start without a secret key and redirect plain HTTP to HTTPS:
+    # a bench's own key, and its test client speaks plain HTTP.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_SECURE", "0")
     os.environ["CELERY_BROKER_URL"] = "memory://"  # jobs the bench creates are not for the demo worker
     import django
 
@@ -28,4 +33,5 @@ def ensure_demo_shop() -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
     if get_model("catalogue", "Product").objects.count() < 300:
-        call_command("oscar_llm_demo_data", verbosity=0)
+        # The bench's own database (never the demo shop's), so the demo command's guard is lifted.
+        call_command("oscar_llm_demo_data", "--not-a-demo-database-i-know", verbosity=0)

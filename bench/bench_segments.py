@@ -66,7 +66,7 @@ def main() -> None:
     if args.pipeline:
         for name, command, options in (
             ("migrate", "migrate", {"interactive": False}),
-            ("demo_data", "oscar_llm_demo_data", {}),
+            ("demo_data", "oscar_llm_demo_data", {"allow_without_debug": True}),
             ("train", "oscar_llm_train", {"out": args.model, "minutes": args.minutes}),
             ("generate", "oscar_llm_generate", {"inline": True, "json": True}),
         ):
