@@ -18,6 +18,7 @@ restored in its reply. See docs/architecture.md, "Support drafts".
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -221,7 +222,9 @@ class SupportDrafter:
                 checked = self._checked(work, composition.text, composition.citations)
                 dropped = 0
                 repair = drop_unsupported(checked)
-                if repair is not None and len(repair[0]) >= MIN_LENGTH:
+                sentences = max(1, len(re.findall(r"[.!?](?:\s|$)", checked.text)))
+                # A reply that would lose more than a third of its sentences is no longer the reply.
+                if repair is not None and len(repair[0]) >= MIN_LENGTH and repair[1] <= max(1, sentences // 3):
                     # Written for another shop: the sentences stating what this shop's facts do not
                     # back go, and what is left is checked again from the start.
                     citations = relocate(composition.citations, checked.text, repair[0])
