@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ..guardrails.redaction import CustomerIdentity
 
 
 class ModelUnavailable(RuntimeError):
@@ -18,11 +21,19 @@ class GenerationRequest:
     (the shop-trained model is trained on exactly this form). ``messages`` is
     the chat form, used when the tokenizer has a chat template or the backend
     is a chat server.
+
+    ``personal`` is the customer the text is about (``None``: it is about no one, e.g. product
+    facts). A backend that sends text out of the process (the OpenAI-compatible one) replaces
+    their every known value and anything that looks personal with placeholders, and restores
+    them in the answer; ``keep`` lists values it must send as they are (the shop's own order
+    numbers and contact details).
     """
 
     prompt: str
     messages: list[dict[str, str]] = field(default_factory=list)
     max_new_tokens: int = 64
+    personal: CustomerIdentity | None = None
+    keep: tuple[str, ...] = ()
 
 
 @dataclass

@@ -5,9 +5,11 @@ Connection errors, timeouts, 429 and 5xx answers are retried with exponential
 backoff; anything else, or running out of retries, raises ``ModelUnavailable``
 with the server's own error message.
 
-Needs ``requests`` (add it to the ``worker`` extra). Prompts leave the process
-here: callers redact personal data before building requests (docs/architecture.md,
-"Personal data"); product facts carry none.
+Needs ``requests`` (add it to the ``worker`` extra). Prompts leave the process here, so a
+request about a customer (``GenerationRequest.personal``) is redacted here, whatever its caller
+did: the customer's every known value and anything that looks personal become placeholders
+(:mod:`oscar_llm.guardrails.redaction`), and the placeholders in the server's answer are put back
+(docs/architecture.md, "Personal data"). Product facts are about no one and are sent as they are.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from ..guardrails.redaction import Redactor
 from .base import GenerationOptions, GenerationRequest, ModelUnavailable
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -41,6 +44,8 @@ def public_url(url: str) -> str:
 
 
 class OpenAICompatibleGenerator:
+    in_process = False  # prompts leave the process: requests about a customer are redacted
+
     def __init__(
         self,
         base_url: str,
@@ -113,7 +118,17 @@ class OpenAICompatibleGenerator:
 
         Some servers (Ollama, llama.cpp) ignore ``n`` and answer with one choice;
         the missing candidates are then asked for one at a time with another seed.
+        A request about a customer is redacted before it is sent and its answers restored.
         """
+        if request.personal is not None:
+            redactor = Redactor(keep=set(request.keep), known=request.personal)
+            outgoing = replace(
+                request,
+                prompt=redactor.redact(request.prompt),
+                messages=[{**m, "content": redactor.redact(m.get("content", ""))} for m in request.messages],
+                personal=None,
+            )
+            return [redactor.restore(text) for text in self.complete(outgoing, options)]
         wanted = max(1, options.num_candidates)
         texts = self._post(self.payload(request, options, wanted))
         attempt = 1

@@ -309,11 +309,13 @@ class SupportDrafter:
                 max_new_tokens=self.max_new_tokens,
             )
             if self.redact:
-                # Nothing personal leaves the process: the customer's name and
-                # contact details become placeholders; order numbers and the
-                # shop's own contact facts stay (the reply needs them).
+                # Every value the shop holds about the customer (names, e-mail, username, address
+                # lines, town, postcode, phones) and whatever looks personal (dates of birth, ID,
+                # card and bank numbers) become placeholders; order numbers and the shop's own contact
+                # facts stay (the reply needs them). Data the shop does not hold and no pattern
+                # describes (a neighbour's name) can still leave.
                 keep = set(facts.order_numbers) | {v for v, _ in facts.contact.values()}
-                redactor = Redactor(keep=keep)
+                redactor = Redactor(keep=keep, known=request.customer)
                 personal = [facts.customer_name, *facts.customer_name.split()] if facts.customer_name else []
                 generation.prompt = redactor.redact(generation.prompt, personal)
                 generation.messages = [
@@ -370,7 +372,7 @@ class SupportDrafter:
             redactor = None
             if self.redact:
                 keep = set(work.facts.order_numbers) | {v for v, _ in work.facts.contact.values()}
-                redactor = Redactor(keep=keep)
+                redactor = Redactor(keep=keep, known=work.request.customer)
                 name = work.facts.customer_name
                 personal = [name, *name.split()] if name else []
                 messages = [{**m, "content": redactor.redact(m["content"], personal)} for m in messages]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import jobs
+from ..customers import customer_identity
 from ..llm.base import ModelUnavailable
 from ..models import Job, Message, ReplyDraft, ReplyTemplate, Ticket
 from ..settings import llm_settings
@@ -80,6 +81,7 @@ def draft_request(message: Message, similar: tuple | None = None) -> DraftReques
         orders=order_facts_for(ticket),
         linked_order_numbers=tuple(ticket.orders.filter(user_id=ticket.customer_id).values_list("number", flat=True)),
         similar=similar,
+        customer=customer_identity(customer),
     )
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from django.db.models import QuerySet
 from oscar.core.loading import get_model
 
-from ..guardrails.redaction import PLACEHOLDER_RE, Redactor
+from ..customers import customer_identities
+from ..guardrails.redaction import PLACEHOLDER_RE, CustomerIdentity, Redactor
 from ..models import ReplyDraft, Ticket
 from .knowledge_base import load_knowledge_base
 from .types import OrderFact, ResolvedExample
@@ -40,10 +41,10 @@ def resolved_examples_for(ticket_ids: Iterable[int | None], *, limit: int = SIMI
     for draft in drafts:
         question = _question(draft)
         if question:
-            numbers, names = owners.get(draft.ticket_id, ((), ()))
+            numbers, names, identity = owners.get(draft.ticket_id, ((), (), None))
             examples[draft.pk] = ResolvedExample(
-                text=generalise_example(question, numbers, names),
-                reply=generalise_example(draft.final_text, numbers, names),
+                text=generalise_example(question, numbers, names, identity),
+                reply=generalise_example(draft.final_text, numbers, names, identity),
                 intent=draft.ticket.intent,
             )
     by_ticket = {}
@@ -53,8 +54,10 @@ def resolved_examples_for(ticket_ids: Iterable[int | None], *, limit: int = SIMI
     return by_ticket
 
 
-def _example_owners(ticket_ids: set[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """ticket id -> (that customer's order numbers, their names), in two queries."""
+def _example_owners(
+    ticket_ids: set[int],
+) -> dict[int, tuple[tuple[str, ...], tuple[str, ...], CustomerIdentity | None]]:
+    """ticket id -> (that customer's order numbers, their names, all they gave the shop), in a few queries."""
     Order = get_model("order", "Order")
     tickets = list(Ticket.objects.filter(pk__in=ticket_ids).select_related("customer"))
     numbers: dict[int, list[str]] = {}
@@ -62,21 +65,32 @@ def _example_owners(ticket_ids: set[int]) -> dict[int, tuple[tuple[str, ...], tu
         "user_id", "number"
     ):
         numbers.setdefault(user_id, []).append(number)
+    identities = customer_identities(t.customer for t in tickets)
     owners = {}
     for ticket in tickets:
         user = ticket.customer
         names = [user.get_full_name(), user.first_name, user.last_name, user.email, user.get_username()]
-        owners[ticket.pk] = (tuple(numbers.get(ticket.customer_id, ())), tuple(n for n in names if n))
+        owners[ticket.pk] = (
+            tuple(numbers.get(ticket.customer_id, ())),
+            tuple(n for n in names if n),
+            identities.get(ticket.customer_id),
+        )
     return owners
 
 
 def generalise_example(
-    text: str, order_numbers: Sequence[str], names: Sequence[str], *, orders: Sequence[OrderFact] = ()
+    text: str,
+    order_numbers: Sequence[str],
+    names: Sequence[str],
+    identity: CustomerIdentity | None = None,
+    *,
+    orders: Sequence[OrderFact] = (),
 ) -> str:
     """Another customer's resolved ticket as a template: their order numbers, order dates, totals and
     tracking numbers, names and contact details become Bitext-style placeholders, so an example never
     carries one customer's data into a prompt or a reply about another (and the drafter fills the
-    placeholders from *this* customer's facts)."""
+    placeholders from *this* customer's facts). ``identity``: everything else the shop knows about that
+    customer (addresses, phones), dropped."""
     for order in orders:
         amount = re.escape(str(order.total))
         text = re.sub(
@@ -91,7 +105,7 @@ def generalise_example(
     for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "{{Customer Name}}", text, flags=re.I)
     # Anything else personal (e-mails, phones, cards, addresses) is dropped, not kept for restoring.
-    redactor = Redactor()
+    redactor = Redactor(keep=set(order_numbers), known=identity)
     return PLACEHOLDER_RE.sub("[removed]", redactor.redact(text))
 
 

@@ -170,6 +170,7 @@ def import_ticket_rows(rows: Sequence[Mapping[str, str]], *, source: str = Reply
 
 def _generalised(draft: ReplyDraft, text: str) -> tuple[str, str]:
     """(reply, question) of a draft's ticket with that customer's order facts and names as placeholders."""
+    from ..customers import customer_identity
     from .drafting_jobs import order_facts_for
     from .learning import generalise_example
 
@@ -177,9 +178,11 @@ def _generalised(draft: ReplyDraft, text: str) -> tuple[str, str]:
     orders = order_facts_for(ticket)
     user = ticket.customer
     names = [user.get_full_name(), user.first_name, user.last_name, user.email, user.get_username()]
+    identity = customer_identity(user)  # addresses and phones are dropped, never kept for another customer
     question = draft.message.body if draft.message_id and draft.message else ""
-    reply = generalise_example(text, [o.number for o in orders], names, orders=orders)
-    return reply, generalise_example(question, [o.number for o in orders], names, orders=orders)
+    numbers = [o.number for o in orders]
+    reply = generalise_example(text, numbers, names, identity, orders=orders)
+    return reply, generalise_example(question, numbers, names, identity, orders=orders)
 
 
 def save_reply(draft: ReplyDraft, text: str, *, by: Any, intent: str = "") -> ReplyTemplate:

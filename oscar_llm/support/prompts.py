@@ -30,7 +30,9 @@ CHAT_MESSAGE_CHARS = 4000
 MAX_ARTICLE_CHARS = 1500
 
 
-def order_summary(order: OrderFact) -> str:
+def order_summary(order: OrderFact, *, with_address: bool = True) -> str:
+    """One line of an order's facts. ``with_address=False`` for prompts: a reply names the delivery
+    town through ``{{Delivery City}}``, filled here, so the address never has to leave the process."""
     items = ", ".join(f"{line.title} x{line.quantity}" for line in order.lines)
     parts = [
         f"order {order.number}",
@@ -40,7 +42,7 @@ def order_summary(order: OrderFact) -> str:
     ]
     if items:
         parts.append(f"items {items}")
-    if order.shipping_city or order.shipping_country:
+    if with_address and (order.shipping_city or order.shipping_country):
         parts.append(f"ships to {', '.join(p for p in (order.shipping_city, order.shipping_country) if p)}")
     if order.shipping_method:
         parts.append(f"method {order.shipping_method}")
@@ -98,7 +100,8 @@ def chat_messages(
         + " Reply with the message to the customer only, in plain text, in English."
     )
     policy = "\n\n".join(f"## {a.title}\n{a.body[:MAX_ARTICLE_CHARS]}" for a in articles) or "(none found)"
-    facts = "\n".join(f"- {order_summary(o)}" for o in orders) or "- (no orders on file for this customer)"
+    facts = "\n".join(f"- {order_summary(o, with_address=False)}" for o in orders)
+    facts = facts or "- (no orders on file for this customer)"
     lines = [
         f"Ticket intent: {intent}",
         f"Subject: {neutralise(subject)[:200]}",

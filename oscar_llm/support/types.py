@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..guardrails.redaction import CustomerIdentity
+
 
 @dataclass(frozen=True)
 class OrderLineFact:
@@ -51,12 +53,20 @@ class ResolvedExample:
 
 @dataclass(frozen=True)
 class DraftRequest:
+    """One customer message to draft a reply to.
+
+    ``customer_name`` is the name a reply greets (the first name); ``customer`` is every value the
+    shop knows about the customer (``oscar_llm.customers.customer_identity``), all of which must be
+    redacted before the request goes to a model outside the process.
+    """
+
     subject: str
     customer_text: str
     customer_name: str = ""
     orders: tuple[OrderFact, ...] = ()
     linked_order_numbers: tuple[str, ...] = ()
     similar: tuple[ResolvedExample, ...] = ()
+    customer: CustomerIdentity | None = None
 
 
 @dataclass

@@ -115,3 +115,31 @@ def test_on_commit_once_runs_once_per_commit_and_a_rollback_blocks_nothing(djang
             pass
         jobs.on_commit_once(("plan", 1), lambda: ran.append("after rollback"))
     assert ran == ["first", "other", "after rollback"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_running_longer_than_its_lease_keeps_its_jobs(settings):
+    """The sweep hands a job to another worker only when its worker stopped renewing the lease,
+    not because the batch is slow (a fit found re-queued while it ran, bench_reliability)."""
+    import time
+
+    from oscar_llm.jobs import registry
+
+    settings.OSCAR_LLM = {**settings.OSCAR_LLM, "JOB_LEASE_SECONDS": 1}
+    seen = {}
+
+    def slow(batch):
+        time.sleep(2.5)  # two and a half leases
+        seen["sweep"] = jobs.sweep()
+        for job in batch:
+            seen["completed"] = jobs.complete(job, {"ok": True})
+
+    registry.register_kind("tests.slow", slow)
+    try:
+        job, _ = jobs.request("tests.slow", target_model="x", target_id=1, send=False)
+        assert run_claimed("tests.slow", [job.pk]) == 1
+    finally:
+        registry._kinds.pop("tests.slow", None)
+    assert seen == {"sweep": {"reclaimed": 0, "failed": 0, "requeued": 0}, "completed": True}
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.attempts == 1

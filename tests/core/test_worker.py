@@ -123,3 +123,22 @@ def test_jobs_survive_a_flushed_broker(make_product, start_worker, redis_broker)
         worker=worker,
         what="the re-sent jobs to finish",
     )
+
+
+def test_jobs_survive_a_broker_flushed_under_a_running_worker(make_product, start_worker, redis_broker):
+    """Redis restarted without persistence while the shop runs: the worker's queue bindings and
+    every message are gone; new work is still sent (or re-sent by the sweep) and done."""
+    FeatureSwitch.objects.create(feature=Feature.PRODUCT_COPY, enabled=False)
+    worker = start_worker()
+    wait_for(lambda: "ready." in worker.output(), timeout=120, worker=worker, what="the worker to start")
+    redis_broker.flushdb()
+    for product in _products(make_product, 2):
+        services.request_generation(product, kinds=["title"])
+    jobs.sweep(now=timezone.now() + timedelta(hours=1))  # what beat does a minute later
+    wait_for(
+        lambda: Job.objects.filter(status=Job.Status.DONE).count() == 2,
+        timeout=120,
+        worker=worker,
+        what="the jobs sent after the flush to finish",
+    )
+    assert ContentDraft.objects.count() == 2
