@@ -207,7 +207,7 @@ class SupportDrafter:
         return [self._result(w) for w in works]
 
     def _from_library(self, works: list[_Work], vectors: np.ndarray, library: ReplyLibrary) -> None:
-        """The best library replies for each ticket, adapted and filled, checked in turn until one passes."""
+        """The best library replies for each ticket, each adapted, filled and checked; the best that passes wins."""
         for work, vector in zip(works, vectors, strict=True):
             started = time.perf_counter()
             ranked = library.rank(vector, work.intent, k=self.library_candidates)
