@@ -17,9 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import random
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -29,24 +27,10 @@ sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("OSCAR_LLM_DATA", ROOT.parent / "shared" / "data"))
 
 
-def split(rows: list[dict[str, str]], share: float, seed: int) -> tuple[list[dict], list[dict]]:
-    by_intent: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in rows:
-        by_intent[row["intent"]].append(row)
-    rng = random.Random(seed)
-    train, test = [], []
-    for _intent, group in sorted(by_intent.items()):
-        group = list(group)
-        rng.shuffle(group)
-        cut = max(1, round(len(group) * share))
-        test += group[:cut]
-        train += group[cut:]
-    return train, test
-
-
 def main() -> None:
     from oscar_llm.llm.embeddings import SentenceTransformerEmbedder
     from oscar_llm.support.library import LibraryReply, RankWeights, ReplyLibrary
+    from oscar_llm.support.training import stratified_split as split
 
     path = DATA / "support" / "bitext_tickets_public.csv"
     with open(path, newline="", encoding="utf-8") as handle:

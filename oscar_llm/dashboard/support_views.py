@@ -19,7 +19,7 @@ from django.views import View
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from ..models import Feature, FeatureSwitch, Job, KnowledgeArticle, ReplyDraft, Ticket
-from ..support import desk, forms, knowledge_base, library_store, queries
+from ..support import desk, forms, knowledge_base, queries
 
 
 def highlight_citations(text: str, citations: list[dict[str, Any]]) -> SafeString:
@@ -171,7 +171,7 @@ class DraftSaveView(View):
                 messages.error(request, error)
             return redirect("oscar_llm_dashboard:support-ticket", pk=draft.ticket_id)
         try:
-            template = library_store.save_reply(draft, form.cleaned_data.get("text") or draft.text, by=request.user)
+            template = desk.save_to_library(draft, by=request.user, text=form.cleaned_data.get("text") or draft.text)
         except desk.SupportError as exc:
             messages.error(request, str(exc))
         else:

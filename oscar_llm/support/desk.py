@@ -257,6 +257,15 @@ class SupportDesk:
             self.learn(draft)
         return message
 
+    def save_to_library(self, draft: ReplyDraft, *, by: Any, text: str) -> Any:
+        """Staff file a reply (as sent, or edited) in the reply library under its ticket's intent."""
+        from .library_store import save_reply
+
+        intent = (draft.ticket.intent or "").strip()
+        if not intent:
+            raise SupportError("This ticket has no intent yet: the reply cannot be filed under one.")
+        return save_reply(draft, validate_body(text), by=by, intent=intent)
+
     def learn(self, draft: ReplyDraft) -> None:
         """The learning loop: a sent reply that is new text joins the reply library (see ``library_store``)."""
         from .library_store import learn_from_approval
@@ -364,6 +373,10 @@ def set_status(ticket: Ticket, status: str) -> Ticket:
 
 def approve(draft: ReplyDraft, *, by: Any, text: str | None = None) -> Message:
     return get_desk().approve(draft, by=by, text=text)
+
+
+def save_to_library(draft: ReplyDraft, *, by: Any, text: str) -> Any:
+    return get_desk().save_to_library(draft, by=by, text=text)
 
 
 def reject(draft: ReplyDraft, *, by: Any, reason: str = "") -> ReplyDraft:

@@ -24,48 +24,8 @@ from ..settings import llm_settings
 from .knowledge_base import knowledge_key, load_knowledge_base
 from .learning import resolved_examples, resolved_examples_for
 from .library_store import current_library
-from .queries import customer_orders
-from .types import DraftRequest, OrderFact, OrderLineFact
-
-# Orders of the customer given to the drafter (linked ones always included).
-MAX_ORDERS = 10
-
-
-def order_fact(order: Any) -> OrderFact:
-    """Plain facts of one Oscar order (only ever called for the ticket's own customer)."""
-    address = getattr(order, "shipping_address", None)
-    country = ""
-    if address is not None and address.country_id:
-        country = address.country.printable_name or address.country.name
-    event = order.shipping_events.exclude(notes="").order_by("-date_created").first()
-    return OrderFact(
-        number=str(order.number),
-        status=str(order.status or ""),
-        placed=order.date_placed.date().isoformat() if order.date_placed else "",
-        total=str(order.total_incl_tax),
-        currency=str(order.currency),
-        lines=tuple(
-            OrderLineFact(
-                title=line.title,
-                quantity=line.quantity,
-                price=str(line.line_price_incl_tax),
-                product_id=line.product_id,
-            )
-            for line in order.lines.all()
-        ),
-        shipping_city=(address.line4 if address is not None else "") or "",
-        shipping_country=country or "",
-        shipping_method=order.shipping_method or "",
-        tracking=event.notes if event is not None else None,
-    )
-
-
-def order_facts_for(ticket: Ticket) -> tuple[OrderFact, ...]:
-    """The customer's own orders, linked ones first; never anybody else's."""
-    linked = list(ticket.orders.filter(user_id=ticket.customer_id))
-    linked_ids = {o.pk for o in linked}
-    others = [o for o in customer_orders(ticket.customer)[:MAX_ORDERS] if o.pk not in linked_ids]
-    return tuple(order_fact(o) for o in (linked + others)[: max(MAX_ORDERS, len(linked))])
+from .queries import order_facts_for
+from .types import DraftRequest
 
 
 def draft_request(message: Message, similar: tuple | None = None) -> DraftRequest:

@@ -194,24 +194,6 @@ class ReplyLibrary:
     def __len__(self) -> int:
         return len(self.replies)
 
-    def intents(self) -> set[str]:
-        return set(self._by_intent)
-
-    def with_extra(self, extra: Sequence[LibraryReply], embedder: Any) -> ReplyLibrary:
-        """This library plus ``extra`` entries (embedded now): a batch's approved replies, say."""
-        if not extra:
-            return self
-        q = _unit(embedder.embed([r.question or r.text for r in extra]))
-        r = _unit(embedder.embed([r.text for r in extra]))
-        if not self.replies:
-            return ReplyLibrary(extra, question_vectors=q, reply_vectors=r, weights=self.weights)
-        return ReplyLibrary(
-            [*self.replies, *extra],
-            question_vectors=np.vstack([self.question_vectors, q]),
-            reply_vectors=np.vstack([self.reply_vectors, r]),
-            weights=self.weights,
-        )
-
     def rank(self, query_vector: np.ndarray, intent: str, k: int = 5) -> list[Ranked]:
         """The ``k`` best entries for a ticket of ``intent`` (entries of other intents only when it has none)."""
         if not self.replies:

@@ -171,8 +171,8 @@ def import_ticket_rows(rows: Sequence[Mapping[str, str]], *, source: str = Reply
 def _generalised(draft: ReplyDraft, text: str) -> tuple[str, str]:
     """(reply, question) of a draft's ticket with that customer's order facts and names as placeholders."""
     from ..customers import customer_identity
-    from .drafting_jobs import order_facts_for
     from .learning import generalise_example
+    from .queries import order_facts_for
 
     ticket = draft.ticket
     orders = order_facts_for(ticket)
@@ -185,25 +185,22 @@ def _generalised(draft: ReplyDraft, text: str) -> tuple[str, str]:
     return reply, generalise_example(question, numbers, names, identity, orders=orders)
 
 
-def save_reply(draft: ReplyDraft, text: str, *, by: Any, intent: str = "") -> ReplyTemplate:
-    """Staff save a reply (as sent, or edited) into the library for its ticket's intent."""
-    from .desk import SupportError, validate_body
-
-    intent = (intent or draft.ticket.intent or "").strip()
-    if not intent:
-        raise SupportError("This ticket has no intent yet: the reply cannot be filed under one.")
-    reply, question = _generalised(draft, validate_body(text))
-    template = ReplyTemplate(
-        intent=intent, text=reply, question=question, source=ReplyTemplate.Source.SAVED, created_by=by
+def save_reply(draft: ReplyDraft, text: str, *, by: Any, intent: str) -> ReplyTemplate:
+    """File a reply staff saved (text already validated by the desk, :meth:`.desk.SupportDesk.save_to_library`)
+    under ``intent``; the same reply held under another source becomes a saved one, and is switched on."""
+    reply, question = _generalised(draft, text)
+    add_replies(
+        [{"intent": intent, "text": reply, "question": question}],
+        source=ReplyTemplate.Source.SAVED,
+        created_by=by,
+        from_draft=draft,
     )
-    template.from_draft = draft
-    existing = ReplyTemplate.objects.filter(text_hash=template.content_hash()).first()
-    if existing is not None:
-        ReplyTemplate.objects.filter(pk=existing.pk).update(source=ReplyTemplate.Source.SAVED, active=True)
-        existing.refresh_from_db()
-        return existing
-    template.save()
-    return template
+    key = _normal(reply)
+    row = next(r for r in ReplyTemplate.objects.filter(intent=intent).order_by("-pk") if _normal(r.text) == key)
+    if not row.active:
+        ReplyTemplate.objects.filter(pk=row.pk).update(active=True)
+        row.active = True
+    return row
 
 
 def learn_from_approval(draft: ReplyDraft) -> ReplyTemplate | None:

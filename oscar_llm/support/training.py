@@ -15,6 +15,7 @@ Pure Python; the embedder (for the same retrieval as drafting) is passed in.
 from __future__ import annotations
 
 import csv
+import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +36,26 @@ QUOTED_LABEL_RE = re.compile(r'"([A-Z][A-Za-z ]{1,30})"')
 # Longest reply the shop model learns (characters, cut at a sentence end).
 MAX_TARGET_CHARS = 480
 TRAINING_ORDER = dict(status="Shipped", placed="2026-01-15", total="0", currency="GBP")
+
+
+def stratified_split(
+    rows: Sequence[Mapping[str, str]], test_share: float = 0.2, seed: int = 0
+) -> tuple[list[Mapping[str, str]], list[Mapping[str, str]]]:
+    """(train, test): ``test_share`` of each intent's tickets held out, the same on every run for a seed
+    (the split the README's support figures and the evaluation tests use)."""
+    by_intent: dict[str, list[Mapping[str, str]]] = {}
+    for row in rows:
+        by_intent.setdefault(row["intent"], []).append(row)
+    rng = random.Random(seed)
+    train: list[Mapping[str, str]] = []
+    test: list[Mapping[str, str]] = []
+    for _intent, group in sorted(by_intent.items()):
+        group = list(group)
+        rng.shuffle(group)
+        cut = max(1, round(len(group) * test_share))
+        test += group[:cut]
+        train += group[cut:]
+    return train, test
 
 
 def read_tickets_csv(path: str | Path) -> list[dict[str, str]]:

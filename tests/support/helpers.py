@@ -12,10 +12,8 @@ from __future__ import annotations
 import atexit
 import csv
 import functools
-import random
 import shutil
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 from tests.conftest import DATA_DIR
@@ -42,18 +40,9 @@ def _seed_rows() -> tuple[dict[str, str], ...]:
 
 
 def stratified_split(rows: list[dict[str, str]], test_share: float = 0.2, seed: int = 0):
-    by_intent: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in rows:
-        by_intent[row["intent"]].append(row)
-    rng = random.Random(seed)
-    train, test = [], []
-    for _intent, group in sorted(by_intent.items()):
-        group = list(group)
-        rng.shuffle(group)
-        cut = max(1, round(len(group) * test_share))
-        test += group[:cut]
-        train += group[cut:]
-    return train, test
+    from oscar_llm.support.training import stratified_split as split
+
+    return split(rows, test_share, seed)
 
 
 def write_csv(rows: list[dict[str, str]], path: Path) -> Path:
