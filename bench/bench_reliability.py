@@ -183,7 +183,9 @@ class Services:
         return proc
 
     def manage(self, *args: str) -> None:
-        subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
     def start_worker(self) -> subprocess.Popen:
         n = len(self.workers)
@@ -452,9 +454,8 @@ class Bench:
             self.quiet()
         return result
 
-    def postgres_restart(self, n: int = 1) -> tuple[Result, int, int]:
+    def postgres_restart(self, n: int = 1) -> Result:
         result = Result("PostgreSQL restart mid-batch")
-        down_fetches = down_errors = 0
         self.down_windows: list[tuple[float, float]] = []
         for _ in range(n):
             ids = self.request_batch()
@@ -463,14 +464,11 @@ class Bench:
             self.services.restart_postgres()
             fault_end = time.monotonic()
             self.down_windows.append((started, fault_end))
-            fetches, errors = self.storefront.between(started, fault_end, overlapping=True)
-            down_fetches += fetches
-            down_errors += len(errors)
             done_at = self.wait_done(ids, timeout=120)
             # The page needs its database: fetches while PostgreSQL itself is down are counted apart.
             self.account(result, ids, fault_end, fault_end, done_at)
             self.quiet()
-        return result, down_fetches, down_errors
+        return result
 
     def model_server(self, mode: str, seconds: float, n: int = 1) -> Result:
         result = Result(f"model server {'times out' if mode == 'timeout' else 'answers garbage'} ({seconds:.0f} s)")
@@ -608,6 +606,7 @@ def main() -> None:
         "OSCAR_LLM_VAR_DIR": str(tmp / "var"),
         "BENCH_ENGINE_DIR": str(engine_dir),
         "DJANGO_DEBUG": "0",
+        "DJANGO_SECURE": "0",  # runserver speaks plain HTTP: no redirect to HTTPS, no secure-only cookies
         "DJANGO_SECRET_KEY": "bench-only-" + os.urandom(8).hex(),
         "PYTHONUNBUFFERED": "1",
     }
@@ -666,8 +665,6 @@ def main() -> None:
             outcome = run()
             if outcome is None:
                 continue
-            if isinstance(outcome, tuple):
-                outcome, *pg_down = outcome
             results.append(outcome)
             print(f"    {name}: {outcome.row()} in {time.monotonic() - t:.0f} s", flush=True)
         storefront.running = False
@@ -677,9 +674,14 @@ def main() -> None:
         total_fetches = len(storefront.fetches)
         failed = [(t0, t1, what) for t0, t1, ok, what in storefront.fetches if not ok]
         windows = getattr(bench, "down_windows", [])
+        # Fetches that overlapped a restart, counted now: one held by the retry ends only after the restart.
+        during = [f for f in storefront.fetches if any(f[0] <= end and f[1] >= start for start, end in windows)]
+        pg_down = (len(during), sum(1 for f in during if not f[2]))
         outside = [f for f in failed if not any(f[0] <= end and f[1] >= start for start, end in windows)]
         print(f"storefront: {len(failed)} errors in {total_fetches} fetches over the whole run", end="")
-        print(f"; while PostgreSQL itself was restarting: {pg_down[1]} errors in {pg_down[0]} fetches", end="")
+        slowest = max((f[1] - f[0] for f in during), default=0.0)
+        print(f"; while PostgreSQL itself was restarting: {pg_down[1]} errors in {pg_down[0]} fetches "
+              f"(slowest {slowest:.1f} s)", end="")  # fmt: skip
         print(f"; at any other time: {len(outside)} {sorted({w for _a, _b, w in outside})}")
         for result in results:
             for note in result.notes:

@@ -21,6 +21,9 @@ OSCAR_LLM = {
     },
     "RECOMMENDATIONS": {"ENGINE_DIR": os.environ.get("BENCH_ENGINE_DIR", "")},
 }
+# Only the sweep runs here (every two seconds); the plugin's other periodic tasks would add work the trials
+# do not count, so the check that asks for them (oscar_llm.E008) is silenced for this bench.
 CELERY_BEAT_SCHEDULE = {
     "oscar-llm-sweep": {"task": "oscar_llm.tasks.sweep_jobs", "schedule": float(os.environ.get("BENCH_SWEEP", "2"))},
 }
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "oscar_llm.E008"]

@@ -125,6 +125,9 @@ DEFAULTS: dict[str, Any] = {
     # How many reverse proxies in front of the shop append to X-Forwarded-For; None: DRF's NUM_PROXIES.
     # 0 keys per-client limits on the connection's address (a client cannot choose its own key).
     "NUM_PROXIES": None,
+    # oscar_llm.middleware.DatabaseRestartMiddleware: how long a page (GET/HEAD) waits for a restarting
+    # database before the customer gets a 503 with Retry-After. 0 turns the retry off.
+    "DATABASE_RETRY_SECONDS": 8,
     # Customisation hooks (allauth-style adapter).
     "ADAPTER": "oscar_llm.adapter.DefaultAdapter",
     # Support desk drafting (oscar_llm.support).
