@@ -48,7 +48,8 @@ ATTRIBUTE_ALIASES: dict[str, str] = {
 }
 
 # Attributes whose values are checked against the rest of the catalogue.
-CHECKED_ATTRIBUTES = ("colour", "gender", "material", "article_type", "brand", "size")
+# Attributes whose values of other products a text may not state about this one (content.checks).
+CHECKED_ATTRIBUTES = ("colour", "gender", "material", "article_type", "brand", "size", "usage", "season")
 
 # Order in which facts are put in a prompt (segments may move some first).
 FACT_ORDER = (

@@ -61,7 +61,14 @@ ATTRIBUTE_LABELS = {
     "article_type": "article type",
     "brand": "brand",
     "size": "size",
+    "usage": "occasion",
+    "season": "season",
 }
+# Attributes where a word of the product's own value is vague, not false: "Blue" for "Navy Blue",
+# "casual" for "Smart Casual".
+_PARTIAL_OK = ("colour", "usage")
+# "comes in size." - a size named without its value ("true to size", "one size" are no such thing).
+SIZE_WITHOUT_VALUE_RE = re.compile(r"(?<!\bto )(?<!\bone )\bsizes?\s*(?=[.,;!?)]|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -91,7 +98,7 @@ def _compatible(attribute: str, stated: str, own_values: list[str]) -> bool:
             return True
         # "Blue" for a "Navy Blue" product is vague, not false.
         own_words = set(normalise(own).split())
-        if attribute == "colour" and set(normalise(stated).split()) <= own_words:
+        if attribute in _PARTIAL_OK and set(normalise(stated).split()) <= own_words:
             return True
     return False
 
@@ -221,12 +228,12 @@ def check_attributes(text: str, facts: dict[str, Any], vocabulary: Vocabulary) -
     # no claim about another (a moisturiser's "Cream" texture is not the colour cream). Only other
     # attributes' values are set aside, so "Mushroom Brown" still contradicts a "Brown" product.
     own_positions: dict[str, set[int]] = {}
-    for attribute in ("colour", "gender", "article_type", "material"):
+    for attribute in ("colour", "gender", "article_type", "material", "usage", "season"):
         positions = own_positions.setdefault(attribute, set())
         for own in _own_values(attribute, attributes):
             for form in surface_forms(attribute, own):
                 _mask(tokens, form, positions)
-    for attribute in ("brand", "colour", "gender", "article_type", "material"):
+    for attribute in ("brand", "colour", "gender", "article_type", "material", "usage", "season"):
         others: set[int] = set()
         if attribute != "brand":  # a brand is matched whole ("Red Tape" is a brand, whatever "Red" is)
             others = set().union(*(p for a, p in own_positions.items() if a != attribute))
@@ -245,6 +252,7 @@ def check_attributes(text: str, facts: dict[str, Any], vocabulary: Vocabulary) -
                     f"the product's {label} is {own_value}" if own_value else f"the product has no {label} in its facts"
                 )
                 reasons.append(reason(attribute, f"States {label} '{stated}', but {detail}."))
+    reasons += _brand_fragments(tokens, attributes, vocabulary, masked | set().union(*own_positions.values()))
     own_sizes = {normalise(s) for s in split_values(str(attributes.get("size", "")))}
     for match in SIZE_RE.finditer(text):
         stated = normalise(match.group(1))
@@ -253,6 +261,42 @@ def check_attributes(text: str, facts: dict[str, Any], vocabulary: Vocabulary) -
                 f"the product's size is {attributes['size']}" if own_sizes else "the product has no size in its facts"
             )
             reasons.append(reason("size", f"States size '{match.group(1)}', but {detail}."))
+    if SIZE_WITHOUT_VALUE_RE.search(text):
+        reasons.append(reason("size", "Names a size without saying which."))
+    return reasons
+
+
+def _brand_fragments(
+    tokens: list[str], attributes: dict[str, Any], vocabulary: Vocabulary, skip: set[int]
+) -> list[dict[str, str]]:
+    """Words of another product's brand standing without the rest of it ("A & Vale" from "Moss & Vale").
+
+    A whole brand is found by ``vocabulary.find``; a fragment of one is a made-up brand built from the
+    catalogue's words, which the names check lets through because every word of it is known. Everyday
+    words and values of other attributes ("Red" of "Red Tape") are no brand claim.
+    """
+    own = {w for b in _own_values("brand", attributes) for w in normalise(b).split()}
+    brand_of: dict[str, str] = {}
+    for form, canonical in (vocabulary.forms.get("brand") or {}).items():
+        for word in form.split():
+            brand_of.setdefault(word, canonical)
+    other_values = {
+        w
+        for attribute, table in vocabulary.forms.items()
+        if attribute != "brand"
+        for form in table
+        for w in form.split()
+    }
+    reasons = []
+    for i, token in enumerate(tokens):
+        if i in skip or token in own or token not in brand_of or len(token) < 3:
+            continue
+        if token in COMMON_WORDS or token in other_values or token in _ARTICLE_WORDS:
+            continue
+        own_brand = attributes.get("brand")
+        detail = f"the product's brand is {own_brand}" if own_brand else "the product has no brand in its facts"
+        reasons.append(reason("brand", f"States '{token}', part of the brand '{brand_of[token]}', but {detail}."))
+        skip = skip | {i}
     return reasons
 
 

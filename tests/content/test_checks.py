@@ -300,3 +300,35 @@ def test_the_shop_s_vocabulary_knows_every_word_of_its_catalogue(make_product):
         assert check_text(text, facts=f, kind=kind, vocabulary=vocabulary, limits=Limits())[1] == []
     _, reasons = check_text("Zorbo Women Black Dress", facts=f, kind="title", vocabulary=vocabulary, limits=Limits())
     assert [r["check"] for r in reasons] == ["invented_name"]
+
+
+# Copy the demo's 2-minute shop model wrote and the checks once let through (README screenshot, 2026-12-02).
+FORMAL = facts(brand="Pebble & Pine", colour="Charcoal", material="Viscose", usage="Formal", season="Summer", size="L")
+WIDER = Vocabulary.from_facts(
+    [*CATALOGUE, FORMAL, facts(brand="Moss & Vale", usage="Casual", season="Winter"), facts(usage="Party")]
+)
+
+
+def wider(text):
+    _, reasons = check_text(text, facts=FORMAL, kind="description", vocabulary=WIDER, limits=Limits())
+    return {r["check"] for r in reasons}
+
+
+@pytest.mark.parametrize(
+    ("text", "failed"),
+    [
+        ("A & Vale, for casual wear in size.", {"usage", "brand", "size"}),
+        ("Pebble & Vale, for party wear and in mind.", {"usage", "brand"}),
+        ("A charcoal viscose dress for winter evenings.", {"season"}),
+    ],
+)
+def test_occasion_season_brand_fragments_and_sizes_without_a_value_are_caught(text, failed):
+    assert wider(text) == failed
+
+
+def test_the_product_s_own_occasion_season_and_size_pass():
+    own = (
+        "From Pebble & Pine, this charcoal dress is viscose, is made for formal wear, suits summer and comes in size L."
+    )
+    assert wider(own) == set()
+    assert wider("A charcoal viscose dress that fits true to size.") == set()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
 from oscar_llm.middleware import DatabaseRestartMiddleware
 
