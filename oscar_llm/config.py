@@ -41,6 +41,7 @@ DASHBOARD_NAVIGATION: list[dict[str, Any]] = [
             {"label": _("Knowledge base"), "url_name": f"{DASHBOARD_NAMESPACE}:support-article-list"},
             {"label": _("Support figures"), "url_name": f"{DASHBOARD_NAMESPACE}:support-figures"},
             {"label": _("Recommendation blocks"), "url_name": f"{DASHBOARD_NAMESPACE}:recommendation-stats"},
+            {"label": _("Experiments"), "url_name": f"{DASHBOARD_NAMESPACE}:experiment-list"},
         ],
     }
 ]

@@ -160,3 +160,73 @@ def test_rolling_out_the_generated_copy_keeps_it_for_everyone(shop, staff_user) 
         assert title_on_page(Client(), product) == GENERATED
     exposures.flush()
     assert not ExperimentExposure.objects.exists()  # a stopped experiment exposes nobody
+
+
+def test_dashboard_shows_the_arms_as_in_the_database_and_rolls_out(shop, staff_user, client) -> None:
+    import csv
+    import io
+    import re
+
+    product, _other, experiment = shop
+    for _ in range(12):
+        visitor = Client()
+        title_on_page(visitor, product)
+        visitor.post(reverse("basket:add", kwargs={"pk": product.pk}), {"quantity": 1})
+    client.force_login(staff_user)
+    response = client.get(reverse("oscar_llm_dashboard:experiment-detail", kwargs={"pk": experiment.pk}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for arm in experiment.arms.all():
+        rows = ExperimentExposure.objects.filter(experiment=experiment, arm=arm)
+        row_html = html[html.index(f'<tr data-arm="{arm.pk}">') :]
+        visitors = re.search(r'data-oscar-llm="arm-visitors">(\d+)<', row_html).group(1)
+        assert int(visitors) == rows.count()
+    assert (
+        sum(int(v) for v in re.findall(r'data-oscar-llm="arm-visitors">(\d+)<', html)) == 12
+        and 'data-oscar-llm="srm"' in html
+    )
+    assert 'data-oscar-llm="plot"' in html and "<polyline" in html
+
+    export = client.get(reverse("oscar_llm_dashboard:experiment-csv", kwargs={"pk": experiment.pk}))
+    table = list(csv.reader(io.StringIO(export.content.decode())))
+    assert table[0] == services.CSV_HEADER and len(table) == 3
+    assert sum(int(r[3]) for r in table[1:]) == 12
+
+    treatment = experiment.arms.get(is_control=False)
+    response = client.post(
+        reverse("oscar_llm_dashboard:experiment-roll-out", kwargs={"pk": experiment.pk}), {"arm": treatment.pk}
+    )
+    assert response.status_code == 302
+    experiment.refresh_from_db()
+    assert experiment.winner_id == treatment.pk and experiment.status == Experiment.Status.STOPPED
+    bad = client.post(reverse("oscar_llm_dashboard:experiment-roll-out", kwargs={"pk": experiment.pk}), {"arm": "x"})
+    assert bad.status_code == 302
+
+
+def test_creating_an_experiment_from_the_dashboard_validates_input(staff_user, client, make_product) -> None:
+    product = make_product()
+    client.force_login(staff_user)
+    url = reverse("oscar_llm_dashboard:experiment-create")
+    bad = client.post(url, {"name": "x", "kind": "product_copy", "scope": "products", "product_ids": "12a"})
+    assert bad.status_code == 400 and not Experiment.objects.exists()
+    good = client.post(
+        url,
+        {
+            "name": "Titles <b>test</b>",
+            "kind": "product_copy",
+            "copy_kind": "title",
+            "scope": "products",
+            "product_ids": str(product.pk),
+            "mode": "ab",
+            "primary_metric": "order",
+            "minimum_lift": "0.1",
+        },
+    )
+    assert good.status_code == 302
+    experiment = Experiment.objects.get()
+    assert experiment.arms.count() == 2 and experiment.status == Experiment.Status.DRAFT
+    page = client.get(good["Location"]).content.decode()
+    assert "Titles &lt;b&gt;test&lt;/b&gt;" in page and "<b>test</b>" not in page
+    assert client.post(reverse("oscar_llm_dashboard:experiment-start", kwargs={"pk": experiment.pk})).status_code == 302
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.RUNNING
