@@ -464,6 +464,12 @@ def copy_for_visitor(request: Any, product: Any, kind: str, segment: str, langua
     from ..experiments import assignment, exposures
     from ..models import Arm, Experiment
 
+    try:
+        copy_on = FeatureSwitch.is_enabled(Feature.PRODUCT_COPY)
+    except Exception:
+        copy_on = False
+    if not copy_on:  # no copy to test: every visitor reads the product's own text, nobody is exposed
+        return original_text(product, kind)
     arm = assignment.assign(request, Experiment.Kind.PRODUCT_COPY, product=product, copy_kind=kind, segment=segment)
     if arm is None:
         return published_copy(product, kind, segment, language)
