@@ -177,7 +177,12 @@ def assign(
     request's visitor (a campaign's recipient). None when no experiment applies.
     """
     try:
-        experiments = running()
+        # A page has several tags and blocks: the cached list is read once per request.
+        experiments = getattr(request, "_oscar_llm_experiments", None)
+        if experiments is None:
+            experiments = running()
+            if request is not None:
+                request._oscar_llm_experiments = experiments
         if not experiments:
             return None
         product_id = getattr(product, "pk", None)
