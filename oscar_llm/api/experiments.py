@@ -45,6 +45,9 @@ class ExperimentSerializer(serializers.ModelSerializer):
     block = serializers.ChoiceField(choices=[("", "none"), *BlockCode.choices], required=False)
     minimum_lift = serializers.FloatField(min_value=0.01, max_value=5, required=False)
     exploration_floor = serializers.FloatField(min_value=0, max_value=0.3, required=False)
+    guardrail_metrics = serializers.ListField(
+        child=serializers.ChoiceField(choices=Experiment.Metric.choices), required=False, max_length=4
+    )
 
     class Meta:
         model = Experiment
@@ -63,6 +66,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "status",
             "mode",
             "primary_metric",
+            "guardrail_metrics",
             "minimum_lift",
             "exploration_floor",
             "allocation",

@@ -44,6 +44,12 @@ class ExperimentForm(forms.Form):
     )
     mode = forms.ChoiceField(label=gettext_lazy("Mode"), choices=Experiment.Mode.choices)
     primary_metric = forms.ChoiceField(label=gettext_lazy("Primary metric"), choices=Experiment.Metric.choices)
+    guardrail_metrics = forms.MultipleChoiceField(
+        label=gettext_lazy("Guardrail metrics"),
+        required=False,
+        choices=Experiment.Metric.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
     minimum_lift = forms.FloatField(
         label=gettext_lazy("Smallest lift worth detecting"), initial=0.1, min_value=0.01, max_value=5
     )
@@ -86,6 +92,7 @@ class ExperimentForm(forms.Form):
             "categories": d["categories"],
             "mode": d["mode"],
             "primary_metric": d["primary_metric"],
+            "guardrail_metrics": list(d.get("guardrail_metrics") or []),
             "minimum_lift": d["minimum_lift"],
         }
 

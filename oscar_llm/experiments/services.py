@@ -251,6 +251,7 @@ def results(experiment: Experiment, *, flush: bool = True) -> dict[str, Any]:
             }
         arms.append(item)
     total = sum(f["visitors"] for f in figures)
+    guardrails = guardrail_checks(experiment, figures)
     srm = None
     if experiment.mode == Experiment.Mode.AB and len(figures) >= 2 and total:
         check = stats.srm_check([f["visitors"] for f in figures], [f["arm"].weight for f in figures])
@@ -275,6 +276,7 @@ def results(experiment: Experiment, *, flush: bool = True) -> dict[str, Any]:
         "visitors": total,
         "arms": arms,
         "srm": srm,
+        "guardrails": guardrails,
         "cuped": cuped(experiment, control["arm"].pk if control else None),
         "sample_size_per_arm": needed,
         "baseline_rate": round(baseline, 5),
@@ -283,6 +285,41 @@ def results(experiment: Experiment, *, flush: bool = True) -> dict[str, Any]:
         "decided": decided,
         "allocation": experiment.allocation if experiment.mode == Experiment.Mode.BANDIT else None,
     }
+
+
+GUARDRAIL_FIELDS = {
+    Experiment.Metric.ORDER: "ordered",
+    Experiment.Metric.REVENUE: "ordered",
+    Experiment.Metric.BASKET: "added",
+    Experiment.Metric.CLICK: "clicked",
+}
+
+
+def guardrail_checks(experiment: Experiment, figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each guardrail metric per treatment: its rate against control and whether it is surely worse
+    (the always-valid interval of the difference lies below zero)."""
+    control = next((f for f in figures if f["arm"].is_control), None)
+    out = []
+    for metric in experiment.guardrail_metrics or []:
+        field = GUARDRAIL_FIELDS.get(metric)
+        if field is None or control is None:
+            continue
+        for f in figures:
+            if f["arm"].is_control:
+                continue
+            c, t = control[field], f[field]
+            seq = stats.sequential_test((c, c, control["visitors"]), (t, t, f["visitors"]), alpha=ALPHA, tau=TAU)
+            out.append(
+                {
+                    "metric": metric,
+                    "arm": f["arm"].pk,
+                    "control_rate": round(c / control["visitors"], 6) if control["visitors"] else None,
+                    "rate": round(t / f["visitors"], 6) if f["visitors"] else None,
+                    "difference": _interval(seq.difference),
+                    "worse": bool(seq.significant and seq.difference.high < 0),
+                }
+            )
+    return out
 
 
 def _interval(interval: stats.Interval) -> dict[str, float | None]:

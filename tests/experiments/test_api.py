@@ -30,6 +30,7 @@ def test_create_start_results_and_roll_out(api, make_product) -> None:
             "scope": "products",
             "product_ids": [product.pk],
             "primary_metric": "click",
+            "guardrail_metrics": ["basket", "order"],
         },
         content_type="application/json",
     )
@@ -42,6 +43,8 @@ def test_create_start_results_and_roll_out(api, make_product) -> None:
     assert again.status_code == 400
     results = api.get(reverse("oscar_llm_api:experiment-results", kwargs={"pk": pk})).json()
     assert [a["visitors"] for a in results["arms"]] == [0, 0] and results["sample_size_per_arm"] > 0
+    assert [g["metric"] for g in results["guardrails"]] == ["basket", "order"]
+    assert not any(g["worse"] for g in results["guardrails"])
     assert api.get(reverse("oscar_llm_api:experiment-timeline", kwargs={"pk": pk})).json() == {"days": []}
     arm = body["arms"][1]["id"]
     roll = reverse("oscar_llm_api:experiment-roll-out", kwargs={"pk": pk})
@@ -62,6 +65,7 @@ def test_create_start_results_and_roll_out(api, make_product) -> None:
         {"name": "x", "minimum_lift": -1},
         {"name": "x", "arms": [{"name": "a", "variant": "original", "is_control": True}]},
         {"name": "x\x00y"},
+        {"name": "x", "guardrail_metrics": ["nope"]},
     ],
 )
 def test_bad_input_is_a_clear_400(api, payload) -> None:
