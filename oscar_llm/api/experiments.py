@@ -45,8 +45,13 @@ class ExperimentSerializer(serializers.ModelSerializer):
     block = serializers.ChoiceField(choices=[("", "none"), *BlockCode.choices], required=False)
     minimum_lift = serializers.FloatField(min_value=0.01, max_value=5, required=False)
     exploration_floor = serializers.FloatField(min_value=0, max_value=0.3, required=False)
+    # Plain strings checked in validate_guardrail_metrics: a second enum of the same choices as
+    # primary_metric would give the schema two names for one choice set.
     guardrail_metrics = serializers.ListField(
-        child=serializers.ChoiceField(choices=Experiment.Metric.choices), required=False, max_length=4
+        child=serializers.CharField(max_length=16),
+        required=False,
+        max_length=4,
+        help_text="Metrics that must not get worse: " + ", ".join(Experiment.Metric.values),
     )
 
     class Meta:
@@ -90,6 +95,12 @@ class ExperimentSerializer(serializers.ModelSerializer):
         if len(found) != len(set(ids)):
             raise ValidationError({field: "Some of these ids do not exist."})
         return found
+
+    def validate_guardrail_metrics(self, value: list[str]) -> list[str]:
+        unknown = [m for m in value if m not in Experiment.Metric.values]
+        if unknown:
+            raise ValidationError(f"Unknown metrics {unknown}; choose from {list(Experiment.Metric.values)}.")
+        return list(dict.fromkeys(value))
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         data["products"] = self._existing(data.pop("product_ids", []), "catalogue.Product", "product_ids")
