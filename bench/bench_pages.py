@@ -6,7 +6,10 @@ Measured in one run, interleaved in blocks so drift hits both sides alike:
           a logged-in customer with a segment (the most expensive visitor)
   * oscar: plain Oscar templates (the plugin's template overrides removed), for reference
 
-Usage: python bench/bench_pages.py [--products 20] [--rounds 15]
+With ``--experiment`` a product copy experiment (original vs generated copy, every text) runs on the
+measured products throughout, so "on" includes the assignment and the exposure buffer.
+
+Usage: python bench/bench_pages.py [--products 20] [--rounds 15] [--experiment]
 Prints one line per mode and a JSON line with the ratios.
 """
 
@@ -25,6 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--experiment", action="store_true", help="Run a product copy experiment on the pages.")
     args = parser.parse_args()
     django_setup()
     ensure_demo_shop()
@@ -52,6 +56,16 @@ def main() -> None:
                     services.publish(draft, by=staff)
     customer = get_user_model().objects.filter(is_staff=False).order_by("pk").first()
     CustomerSegment.objects.update_or_create(user=customer, defaults={"segment": "premium"})
+    experiment = None
+    if args.experiment:
+        from oscar_llm.experiments import services as experiments
+        from oscar_llm.models import Experiment
+
+        Experiment.objects.filter(name="bench_pages").delete()
+        experiment = experiments.create(
+            name="bench_pages", kind="product_copy", scope="products", products=products, by=staff
+        )
+        experiments.start(experiment)
     client = Client()
     client.force_login(customer)
     urls = [p.get_absolute_url() for p in products]
@@ -93,7 +107,15 @@ def main() -> None:
         "ratio_on_vs_off": round(med["on"] / med["off"], 4),
         "ratio_on_vs_plain_oscar": round(med["on"] / med["oscar"], 4),
         "requests_per_mode": len(samples["on"]),
+        "experiment_running": experiment is not None,
     }
+    if experiment is not None:
+        from oscar_llm.experiments import exposures
+        from oscar_llm.experiments import services as experiments
+
+        exposures.flush()
+        result["experiment_visitors"] = experiments.results(experiment)["visitors"]
+        experiments.stop(experiment)
     print(json.dumps(result))
 
 

@@ -1,9 +1,12 @@
 from django.contrib import admin
 
 from .models import (
+    Arm,
     ContentDraft,
     ContentVersion,
     CustomerSegment,
+    Experiment,
+    ExperimentExposure,
     FeatureSwitch,
     Interaction,
     Job,
@@ -186,3 +189,36 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
     search_fields = ("title", "body", "tags")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("vector_model", "text_hash")
+
+
+class ArmInline(admin.TabularInline):
+    model = Arm
+    extra = 0
+    fields = ("name", "is_control", "variant", "segment", "payload", "weight", "position")
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    """Experiments and their arms; results, stopping and rolling out are on the dashboard."""
+
+    list_display = ("name", "kind", "status", "mode", "primary_metric", "started_at", "stopped_at", "winner")
+    list_filter = ("kind", "status", "mode")
+    search_fields = ("name",)
+    raw_id_fields = ("products", "categories")
+    readonly_fields = ("allocation", "winner", "started_at", "stopped_at", "salt", "created_by")
+    inlines = [ArmInline]
+
+
+@admin.register(ExperimentExposure)
+class ExperimentExposureAdmin(admin.ModelAdmin):
+    """One row per visitor and experiment (read-only: written from the exposure buffer and Oscar's signals)."""
+
+    list_display = ("experiment", "arm", "unit", "user", "first_exposed_at", "basket_additions", "orders", "revenue")
+    list_filter = ("experiment",)
+    raw_id_fields = ("user",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

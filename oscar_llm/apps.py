@@ -20,6 +20,8 @@ class OscarLLMConfig(OscarConfig):
 
         from . import checks as install_checks
         from . import interactions
+        from .experiments import outcomes as experiment_outcomes
+        from .experiments import tasks as experiment_tasks  # noqa: F401  (registers the tasks with Celery)
         from .jobs import tasks  # noqa: F401  (registers the job tasks with Celery)
         from .limits import check_limits_deploy
         from .settings import check_settings
@@ -28,6 +30,7 @@ class OscarLLMConfig(OscarConfig):
         install_checks.register()
         checks.register(check_limits_deploy, checks.Tags.security, deploy=True)
         interactions.connect_receivers()
+        experiment_outcomes.connect_receivers()
         for feature in FEATURES:
             import_module(f"{self.name}.{feature}.wiring").ready()
 

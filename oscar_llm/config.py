@@ -41,6 +41,7 @@ DASHBOARD_NAVIGATION: list[dict[str, Any]] = [
             {"label": _("Knowledge base"), "url_name": f"{DASHBOARD_NAMESPACE}:support-article-list"},
             {"label": _("Support figures"), "url_name": f"{DASHBOARD_NAMESPACE}:support-figures"},
             {"label": _("Recommendation blocks"), "url_name": f"{DASHBOARD_NAMESPACE}:recommendation-stats"},
+            {"label": _("Experiments"), "url_name": f"{DASHBOARD_NAMESPACE}:experiment-list"},
         ],
     }
 ]
@@ -59,6 +60,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "oscar-llm-recommendations-fit": {"task": "oscar_llm.tasks.refit_recommendations", "schedule": 3600.0},
     "oscar-llm-purge-interactions": {"task": "oscar_llm.tasks.purge_old_interactions", "schedule": 86400.0},
     "oscar-llm-purge-tickets": {"task": "oscar_llm.tasks.purge_old_tickets", "schedule": 86400.0},
+    "oscar-llm-experiment-exposures": {"task": "oscar_llm.experiments.flush_exposures", "schedule": 60.0},
+    "oscar-llm-experiment-bandits": {"task": "oscar_llm.experiments.update_bandits", "schedule": 600.0},
 }
 
 

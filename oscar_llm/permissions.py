@@ -20,6 +20,8 @@ EDIT_KNOWLEDGE_PERM = "oscar_llm.change_knowledgearticle"
 VIEW_JOBS_PERM = "oscar_llm.view_job"
 RUN_JOBS_PERM = "oscar_llm.change_job"
 VIEW_RECOMMENDATION_STATS_PERM = "oscar_llm.view_recommendationstat"
+VIEW_EXPERIMENTS_PERM = "oscar_llm.view_experiment"
+RUN_EXPERIMENTS_PERM = "oscar_llm.change_experiment"
 
 Rule = list[str] | tuple[list[str], ...]
 
@@ -37,6 +39,10 @@ EDIT_KNOWLEDGE: Rule = (["is_staff", EDIT_KNOWLEDGE_PERM], ["is_staff", "is_supe
 VIEW_JOBS: Rule = (["is_staff", VIEW_JOBS_PERM], ["is_staff", "is_superuser"])
 RUN_JOBS: Rule = (["is_staff", RUN_JOBS_PERM], ["is_staff", "is_superuser"])
 VIEW_RECOMMENDATION_STATS: Rule = (["is_staff", VIEW_RECOMMENDATION_STATS_PERM], ["is_staff", "is_superuser"])
+# Experiments: results show the shop's conversion figures; running one changes what visitors see (rolling
+# out a product copy winner also needs REVIEW_COPY, checked by the view and the API).
+VIEW_EXPERIMENTS: Rule = (["is_staff", VIEW_EXPERIMENTS_PERM], ["is_staff", "is_superuser"])
+RUN_EXPERIMENTS: Rule = (["is_staff", RUN_EXPERIMENTS_PERM], ["is_staff", "is_superuser"])
 
 
 def allowed(user: Any, rule: Rule) -> bool:
@@ -67,3 +73,11 @@ class IsSupportStaff(RulePermission):
 
 class CanViewJobs(RulePermission):
     rule = VIEW_JOBS
+
+
+class CanViewExperiments(RulePermission):
+    rule = VIEW_EXPERIMENTS
+
+
+class CanRunExperiments(RulePermission):
+    rule = RUN_EXPERIMENTS

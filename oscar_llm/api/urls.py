@@ -2,13 +2,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import content, jobs, recommendations, support
+from . import content, experiments, jobs, recommendations, support
 
 app_name = "oscar_llm_api"
 
 router = SimpleRouter()
 router.register("drafts", content.DraftViewSet, basename="draft")
 router.register("jobs", jobs.JobViewSet, basename="job")
+router.register("experiments", experiments.ExperimentViewSet, basename="experiment")
 router.register("support/tickets", support.CustomerTicketViewSet, basename="support-ticket")
 router.register("support/drafts", support.SupportDraftViewSet, basename="support-draft")
 

@@ -38,3 +38,7 @@ def feature_switched(sender: Any, instance: FeatureSwitch, **kwargs: Any) -> Non
     if instance.feature == Feature.PRODUCT_COPY and instance.enabled:
         # Switching product copy on writes drafts for every product (idempotent per input).
         transaction.on_commit(lambda: services.request_bulk_job(instance))
+
+
+def experiment_rolled_out(sender: Any, experiment: Any, arm: Any, by: Any = None, **kwargs: Any) -> None:
+    services.roll_out_experiment(experiment, arm, by=by)

@@ -450,3 +450,82 @@ def approve_many(drafts: Iterable[ContentDraft], *, by: Any = None) -> int:
             publish(draft, by=by)
             count += 1
     return count
+
+
+# --- experiments (docs/architecture.md, "Experiments") ---------------------------------------------
+
+
+def copy_for_visitor(request: Any, product: Any, kind: str, segment: str, language: str | None = None) -> str:
+    """The text this visitor sees: the arm of a running product copy experiment, else the published copy.
+
+    The control arm shows the product's own text, the generated arm the published copy of the visitor's
+    segment, a segment arm that segment's copy for everyone. The exposure is buffered, not written here.
+    """
+    from ..experiments import assignment, exposures
+    from ..models import Arm, Experiment
+
+    try:
+        copy_on = FeatureSwitch.is_enabled(Feature.PRODUCT_COPY)
+    except Exception:
+        copy_on = False
+    if not copy_on:  # no copy to test: every visitor reads the product's own text, nobody is exposed
+        return original_text(product, kind)
+    arm = assignment.assign(request, Experiment.Kind.PRODUCT_COPY, product=product, copy_kind=kind, segment=segment)
+    if arm is None:
+        return published_copy(product, kind, segment, language)
+    exposures.expose(request, arm, getattr(product, "pk", None))
+    if arm.variant == Arm.Variant.ORIGINAL:
+        return original_text(product, kind)
+    if arm.variant == Arm.Variant.SEGMENT and arm.segment:
+        return published_copy(product, kind, arm.segment, language)
+    return published_copy(product, kind, segment, language)
+
+
+def roll_out_experiment(experiment: Any, arm: Any, *, by: Any = None) -> int:
+    """What rolling out a product copy experiment's winner means for the copy; returns slots changed.
+
+    The generated arm: nothing to do, its copy is published (it went through review to be shown).
+    The control arm: each slot in scope goes back to the product's own text with :func:`rollback`,
+    kept in the versions like any rollback. A segment arm: its text becomes a draft for every visitor
+    (the default segment), awaiting review like any other draft; nothing is published without it.
+    """
+    from ..models import Arm
+
+    if experiment.kind != "product_copy":
+        return 0
+    versions = ContentVersion.objects.filter(is_current=True).exclude(source=ContentVersion.Source.ORIGINAL)
+    if experiment.copy_kind:
+        versions = versions.filter(kind=experiment.copy_kind)
+    if experiment.scope == "products":
+        versions = versions.filter(product__in=experiment.products.all())
+    elif experiment.scope == "categories":
+        categories = [c for cat in experiment.categories.all() for c in cat.get_descendants_and_self()]
+        versions = versions.filter(product__categories__in=categories).distinct()
+    changed = 0
+    if arm.variant == Arm.Variant.ORIGINAL:
+        for version in versions.select_related("product"):
+            original = ContentVersion.objects.filter(
+                product_id=version.product_id,
+                kind=version.kind,
+                segment=version.segment,
+                language=version.language,
+                source=ContentVersion.Source.ORIGINAL,
+            ).first()
+            if original is not None:
+                rollback(original, by=by)
+                changed += 1
+    elif arm.variant == Arm.Variant.SEGMENT and arm.segment:
+        for version in versions.filter(segment=arm.segment).select_related("product"):
+            if shown_text(version.product, version.kind, "default", version.language) == version.text:
+                continue
+            ContentDraft.objects.create(
+                product=version.product,
+                kind=version.kind,
+                segment="default",
+                language=version.language,
+                text=version.text,
+                model_id=f"experiment:{experiment.pk}",
+                review_note=f"Winner of experiment '{experiment.name}' (the {arm.segment} copy for everyone).",
+            )
+            changed += 1
+    return changed

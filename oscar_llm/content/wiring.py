@@ -11,6 +11,7 @@ def ready() -> None:
     from oscar.core.loading import get_model
 
     from .. import jobs
+    from ..experiments.services import experiment_rolled_out
     from ..models import FeatureSwitch
     from . import receivers, services, tasks  # noqa: F401  (tasks: registers them)
 
@@ -32,4 +33,5 @@ def ready() -> None:
         sender=get_model("partner", "StockRecord"),
         dispatch_uid="oscar_llm_stock_saved",
     )
+    experiment_rolled_out.connect(receivers.experiment_rolled_out, dispatch_uid="oscar_llm_copy_rolled_out")
     post_save.connect(receivers.feature_switched, sender=FeatureSwitch, dispatch_uid="oscar_llm_feature_switched")

@@ -55,6 +55,14 @@ class LLMDashboardConfig(OscarDashboardConfig):
         "support-article-edit": permissions.EDIT_KNOWLEDGE,
         # Recommendations.
         "recommendation-stats": permissions.VIEW_RECOMMENDATION_STATS,
+        # Experiments.
+        "experiment-list": permissions.VIEW_EXPERIMENTS,
+        "experiment-detail": permissions.VIEW_EXPERIMENTS,
+        "experiment-csv": permissions.VIEW_EXPERIMENTS,
+        "experiment-create": permissions.RUN_EXPERIMENTS,
+        "experiment-start": permissions.RUN_EXPERIMENTS,
+        "experiment-stop": permissions.RUN_EXPERIMENTS,
+        "experiment-roll-out": permissions.RUN_EXPERIMENTS,
     }
 
     def get_urls(self) -> list:
@@ -63,6 +71,7 @@ class LLMDashboardConfig(OscarDashboardConfig):
             *self.job_urls(),
             *self.support_urls(),
             *self.recommendation_urls(),
+            *self.experiment_urls(),
         ]
         return self.post_process_urls(urls)
 
@@ -116,4 +125,18 @@ class LLMDashboardConfig(OscarDashboardConfig):
                 view("recommendation_views", "RecommendationStatsView").as_view(),
                 name="recommendation-stats",
             ),
+        ]
+
+    def experiment_urls(self) -> list[URLPattern]:
+        def v(name: str) -> type:
+            return view("experiment_views", name)
+
+        return [
+            path("experiments/", v("ExperimentListView").as_view(), name="experiment-list"),
+            path("experiments/new/", v("ExperimentCreateView").as_view(), name="experiment-create"),
+            path("experiments/<int:pk>/", v("ExperimentDetailView").as_view(), name="experiment-detail"),
+            path("experiments/<int:pk>/start/", v("ExperimentStartView").as_view(), name="experiment-start"),
+            path("experiments/<int:pk>/stop/", v("ExperimentStopView").as_view(), name="experiment-stop"),
+            path("experiments/<int:pk>/roll-out/", v("ExperimentRollOutView").as_view(), name="experiment-roll-out"),
+            path("experiments/<int:pk>/export.csv", v("ExperimentCSVView").as_view(), name="experiment-csv"),
         ]

@@ -5,6 +5,7 @@ Features import their models from here (``from ..models import Ticket``); see do
 
 from .content import VOICE_CACHE_KEY, ContentDraft, ContentKind, ContentVersion, CustomerSegment, ShopVoice
 from .core import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Job
+from .experiments import EXPERIMENTS_CACHE_KEY, Arm, Experiment, ExperimentExposure, ExperimentUnit
 from .interactions import Interaction
 from .recommendations import (
     RECOMMENDATION_BLOCKS_CACHE_KEY,
@@ -19,6 +20,11 @@ from .recommendations import (
 from .support import SUPPORT_MAX_MESSAGE_CHARS, KnowledgeArticle, Message, ReplyDraft, ReplyTemplate, Ticket
 
 __all__ = [
+    "EXPERIMENTS_CACHE_KEY",
+    "Arm",
+    "Experiment",
+    "ExperimentExposure",
+    "ExperimentUnit",
     "FEATURE_CACHE_KEY",
     "RECOMMENDATION_BLOCKS_CACHE_KEY",
     "RECOMMENDATION_RULES_CACHE_KEY",

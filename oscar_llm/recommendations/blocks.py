@@ -53,6 +53,8 @@ def render_block(block: str, *, request: Any = None, product: Any = None, basket
         html, ids = cached
         if not html:
             return ""
+        if not _experiment_shows(request, block, product):
+            return ""
         if request is not None:
             request._oscar_llm_rec_shown = shown | set(ids)
         tracking.count_impression(block)
@@ -60,6 +62,19 @@ def render_block(block: str, *, request: Any = None, product: Any = None, basket
     except Exception:
         logger.exception("Recommendation block %s failed; the page is shown without it", block)
         return ""
+
+
+def _experiment_shows(request: Any, block: str, product: Any) -> bool:
+    """A running block experiment: count the exposure (the block would show), and show it unless this
+    visitor's arm is the control, which sees the page without the block."""
+    from ..experiments import assignment, exposures
+    from ..models import Arm, Experiment
+
+    arm = assignment.assign(request, Experiment.Kind.RECOMMENDATION_BLOCK, block=block, product=product)
+    if arm is None:
+        return True
+    exposures.expose(request, arm, getattr(product, "pk", None))
+    return arm.variant != Arm.Variant.HIDDEN
 
 
 def _config(block: str) -> dict | None:

@@ -111,6 +111,7 @@ def record_click(request: Any, block: str, product_id: Any) -> None:
     from oscar.core.loading import get_model
 
     from .. import interactions
+    from ..experiments import outcomes as experiment_outcomes
 
     if block not in BLOCK_CODES:
         raise InvalidClick(f"unknown block {block!r}")
@@ -128,6 +129,7 @@ def record_click(request: Any, block: str, product_id: Any) -> None:
         return
     _bump(block, timezone.localdate(), clicks=1)
     interactions.record(request, request.user, product, "click")
+    experiment_outcomes.record_click(request, block)
     clicks = dict(request.session.get(SESSION_KEY) or {})
     clicks[str(pk)] = [block, time.time()]
     # Keep the session small: only clicks that can still be attributed.

@@ -9,7 +9,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from ..content.segments import DEFAULT_SEGMENT, segment_for_request
-from ..content.services import published_copy
+from ..content.services import copy_for_visitor
 from ..guardrails.html import plain_text, sanitize_for_kind
 
 register = template.Library()
@@ -59,14 +59,15 @@ def _visitor(context: Any) -> tuple[str, str | None]:
 
 @register.simple_tag(takes_context=True)
 def llm_copy(context: Any, product: Any, kind: str) -> str | SafeString:
-    """The published copy of ``kind`` for the visitor's segment, or the product's own text.
+    """The published copy of ``kind`` for the visitor's segment, or the product's own text; in a running
+    product copy experiment, the visitor's arm (``content.services.copy_for_visitor``).
 
     Descriptions are HTML: generated ones were sanitised when checked, the
     original is the shop's own (Oscar renders it with ``|safe`` too), so both
     are passed through the allow-list once more before being marked safe.
     """
     segment, language = _visitor(context)
-    text = published_copy(product, kind, segment, language)
+    text = copy_for_visitor(context.get("request"), product, kind, segment, language)
     if kind == "description":
         return mark_safe(sanitize_for_kind(text, "description"))  # noqa: S308 - allow-listed by nh3
     return text

@@ -2,6 +2,7 @@
 
     python manage.py oscar_llm_eval content --catalogue FILE.csv --model DIR --limit 300 --out results.jsonl
     python manage.py oscar_llm_eval content --kind description --catalogue FILE.csv --model DIR
+    python manage.py oscar_llm_eval experiments --simulate 2000 --out results.jsonl --seed 0
 
 Each subcommand prints a one-line summary and, as the last line of stdout, a
 JSON summary. Subcommands are methods named ``handle_<what>`` with their
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         )
         self.add_recommend_arguments(
             self.add_subcommand(subparsers, "recommend", "Next-item ranking on LLMRank-format TSV files.")
+        )
+        self.add_experiments_arguments(
+            self.add_subcommand(subparsers, "experiments", "The experiment statistics on simulated traffic.")
         )
 
     def add_subcommand(self, subparsers: Any, name: str, help: str) -> CommandParser:
@@ -125,6 +129,40 @@ class Command(BaseCommand):
             f"(popularity {summary['popularity_ndcg@10']:.4f}), Hit@1 {summary['hit@1']:.4f}, "
             f"full Recall@10 {summary['full_recall@10']:.4f}, fit {summary['fit_seconds']}s, "
             f"model {summary['model']}"
+        )
+        return summary
+
+    # -- experiments ----------------------------------------------------------------------------
+
+    def add_experiments_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--simulate", type=int, required=True, help="Number of simulated experiments per kind.")
+        parser.add_argument("--out", help="Write one JSON object per run to this JSONL file.")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--days", type=int, default=28, help="Horizon in days, one look per day (default 28).")
+        parser.add_argument("--visitors-per-day", type=int, default=3000)
+
+    def handle_experiments(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.experiments import SimulationConfig, simulate
+
+        if options["simulate"] < 1 or options["days"] < 1 or options["visitors_per_day"] < 10:
+            raise CommandError("--simulate and --days must be positive, --visitors-per-day at least 10.")
+        config = SimulationConfig(
+            runs=options["simulate"],
+            days=options["days"],
+            visitors_per_day=options["visitors_per_day"],
+            seed=options["seed"],
+        )
+        try:
+            summary = simulate(config, out=options.get("out"))
+        except OSError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"experiments: {summary['runs']} runs x {config.days} daily looks; A/A false positives "
+            f"{summary['aa_false_positive_rate']:.1%} sequential vs {summary['naive_false_positive_rate']:.1%} "
+            f"naive peeking; power at +10% {summary['power_10pct_lift']:.1%}; SRM 45/55 flagged "
+            f"{summary['srm_detection_rate']:.1%} (false alarms {summary['srm_false_alarm_rate']:.1%}); "
+            f"regret vs oracle: bandit {summary['bandit_regret_vs_oracle']:.2%}, fixed split "
+            f"{summary['fixed_split_regret_vs_oracle']:.2%}; {summary['seconds']}s"
         )
         return summary
 
