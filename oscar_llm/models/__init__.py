@@ -6,6 +6,7 @@ Features import their models from here (``from ..models import Ticket``); see do
 from .content import VOICE_CACHE_KEY, ContentDraft, ContentKind, ContentVersion, CustomerSegment, ShopVoice
 from .core import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Job
 from .interactions import Interaction
+from .qa import QA_MAX_QUESTION_CHARS, ProductQuestion, QuestionVote
 from .recommendations import (
     RECOMMENDATION_BLOCKS_CACHE_KEY,
     RECOMMENDATION_RULES_CACHE_KEY,
@@ -20,6 +21,7 @@ from .support import SUPPORT_MAX_MESSAGE_CHARS, KnowledgeArticle, Message, Reply
 
 __all__ = [
     "FEATURE_CACHE_KEY",
+    "QA_MAX_QUESTION_CHARS",
     "RECOMMENDATION_BLOCKS_CACHE_KEY",
     "RECOMMENDATION_RULES_CACHE_KEY",
     "SUPPORT_MAX_MESSAGE_CHARS",
@@ -36,6 +38,8 @@ __all__ = [
     "Job",
     "KnowledgeArticle",
     "Message",
+    "ProductQuestion",
+    "QuestionVote",
     "RecommendationBlock",
     "RecommendationList",
     "RecommendationRule",

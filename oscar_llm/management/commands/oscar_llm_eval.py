@@ -31,6 +31,9 @@ class Command(BaseCommand):
         self.add_recommend_arguments(
             self.add_subcommand(subparsers, "recommend", "Next-item ranking on LLMRank-format TSV files.")
         )
+        self.add_qa_arguments(
+            self.add_subcommand(subparsers, "qa", "Product questions: evidence ranking, answerability, answers.")
+        )
 
     def add_subcommand(self, subparsers: Any, name: str, help: str) -> CommandParser:
         sub = subparsers.add_parser(name, help=help)
@@ -181,6 +184,62 @@ class Command(BaseCommand):
             f"{summary['library_replies']}; knowledge base: {summary['knowledge_base']}; "
             f"model {summary['model']}"
         )
+        return summary
+
+    # -- qa -------------------------------------------------------------------------------------
+
+    def add_qa_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--train", help="Labelled file of the same format the ranker is fitted on.")
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--epqa", help="ePQA-format CSV (qid, question, ASIN, candidate, source, qa_pair_id, ...).")
+        target.add_argument("--semipqa", help="semiPQA-format TSV (qid, qa_pair_id, question, candidate, label).")
+        parser.add_argument("--out", help="Write one JSON object per question to this JSONL file.")
+        parser.add_argument("--model", help="Answer writer model directory (default: quote the evidence).")
+        parser.add_argument(
+            "--folds",
+            type=int,
+            default=0,
+            help="Measure on held-out questions of the evaluated file: K folds by qid, each ranked by a ranker "
+            "fitted on the other folds (TRAIN is not read).",
+        )
+
+    def handle_qa(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.qa import evaluate_qa
+        from ...llm.base import ModelUnavailable
+        from ...llm.registry import get_embedder
+        from ...qa.answers import ModelWriter
+
+        fmt = "epqa" if options.get("epqa") else "semipqa"
+        if not options.get("train") and not options.get("folds"):
+            raise CommandError("--train FILE is required (or --folds K to measure on held-out folds).")
+        try:
+            embedder = get_embedder()
+            writer = ModelWriter(self.load_generator(options["model"])) if options.get("model") else None
+        except ModelUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            summary = evaluate_qa(
+                options.get("train"),
+                options[fmt],
+                embedder,
+                fmt=fmt,
+                writer=writer,
+                out=options.get("out"),
+                folds=options["folds"],
+                progress=options["verbosity"] > 0,
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise CommandError(str(exc)) from exc
+        line = (
+            f"qa {fmt}: {summary['questions']} questions, P@1 {summary['p_at_1']:.4f} "
+            f"(cosine {summary['cosine_p_at_1']:.4f})"
+        )
+        if fmt == "epqa":
+            line += (
+                f", answer precision {summary['answer_precision']:.4f} at coverage {summary['coverage']:.4f}, "
+                f"writer {summary['writer']}"
+            )
+        self.stdout.write(line + f", {summary['questions_per_second']} questions/s")
         return summary
 
     # -- shared ---------------------------------------------------------------------------------
