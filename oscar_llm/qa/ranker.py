@@ -495,13 +495,14 @@ def choose_threshold(tops: Sequence[tuple[float, bool, bool]], target: float) ->
     """
     ranked = sorted(tops, key=lambda t: -t[0])
     answerable = sum(1 for t in ranked if t[2]) or 1
-    right = 0
+    right = covered = 0
     best = (ranked[0][0] + 1e-9 if ranked else 1.0, 0.0, 1.0)
-    for n, (score, correct, _) in enumerate(ranked, start=1):
+    for n, (score, correct, can) in enumerate(ranked, start=1):
         right += int(correct)
+        covered += int(can)
         precision = right / n
         if precision >= target and n >= 5:
-            best = (score, right / answerable, precision)
+            best = (score, covered / answerable, precision)
     threshold, coverage, precision = best
     return float(threshold), {
         "held_out_questions": len(ranked),
