@@ -20,6 +20,7 @@ EDIT_KNOWLEDGE_PERM = "oscar_llm.change_knowledgearticle"
 VIEW_JOBS_PERM = "oscar_llm.view_job"
 RUN_JOBS_PERM = "oscar_llm.change_job"
 VIEW_RECOMMENDATION_STATS_PERM = "oscar_llm.view_recommendationstat"
+ANSWER_QUESTIONS_PERM = "oscar_llm.answer_productquestion"
 
 Rule = list[str] | tuple[list[str], ...]
 
@@ -37,6 +38,8 @@ EDIT_KNOWLEDGE: Rule = (["is_staff", EDIT_KNOWLEDGE_PERM], ["is_staff", "is_supe
 VIEW_JOBS: Rule = (["is_staff", VIEW_JOBS_PERM], ["is_staff", "is_superuser"])
 RUN_JOBS: Rule = (["is_staff", RUN_JOBS_PERM], ["is_staff", "is_superuser"])
 VIEW_RECOMMENDATION_STATS: Rule = (["is_staff", VIEW_RECOMMENDATION_STATS_PERM], ["is_staff", "is_superuser"])
+# Product answers are published on the storefront; the queue shows what customers asked.
+ANSWER_QUESTIONS: Rule = (["is_staff", ANSWER_QUESTIONS_PERM], ["is_staff", "is_superuser"])
 
 
 def allowed(user: Any, rule: Rule) -> bool:
@@ -63,6 +66,10 @@ class IsReviewer(RulePermission):
 
 class IsSupportStaff(RulePermission):
     rule = ANSWER_TICKETS
+
+
+class CanAnswerQuestions(RulePermission):
+    rule = ANSWER_QUESTIONS
 
 
 class CanViewJobs(RulePermission):
