@@ -152,3 +152,78 @@ def evaluate_qa(
     summary["fit_seconds"] = round(fit_seconds, 1)
     summary["questions_per_second"] = round(len(records) / max(seconds, 1e-9), 2)
     return summary
+
+
+def _tokens(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[a-z0-9]+", (text or "").lower())
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F1 over lower-cased word tokens (longest common subsequence)."""
+    a, b = _tokens(candidate), _tokens(reference)
+    if not a or not b:
+        return 0.0
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if x == y else max(previous[j], current[j - 1]))
+        previous = current
+    lcs = previous[-1]
+    if not lcs:
+        return 0.0
+    precision, recall = lcs / len(a), lcs / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+def evaluate_answers(
+    path: str | Path, writers: Sequence[Any], *, out: str | Path | None = None, limit: int = 0
+) -> dict[str, Any]:
+    """Each writer answers every (question, evidence) row of a hetPQA-format TSV; ROUGE-L of its answers
+    against the written ones, and how many answers state a number that is in neither the question nor the
+    evidence (the check every answer passes: it must be 0 for what is published)."""
+    from ..guardrails.text import unknown_numbers
+    from ..qa.answers import check_answer
+    from ..qa.training import read_answers_tsv
+
+    rows = [r for r in read_answers_tsv(path) if (r.get("question") or "").strip() and (r.get("candidate") or "")]
+    if limit and limit > 0:
+        rows = rows[:limit]
+    summary: dict[str, Any] = {"rows": len(rows), "writers": {}}
+    records: list[dict[str, Any]] = [{"question": r["question"], "reference": r.get("answer", "")} for r in rows]
+    for writer in writers:
+        started = time.perf_counter()
+        items = [(r["question"], r["candidate"], (r.get("source") or "").lower()) for r in rows]
+        if hasattr(writer, "raw"):
+            raw = writer.raw(items)  # the model's own text, before any fallback
+            scores_raw = [rouge_l(t, r.get("answer", "")) for t, r in zip(raw, rows, strict=True)]
+            passing = [
+                check_answer(t, question=r["question"], evidence=r["candidate"]).passed
+                for t, r in zip(raw, rows, strict=True)
+            ]
+        texts = writer.write_many(items)
+        seconds = time.perf_counter() - started
+        name = getattr(writer, "name", type(writer).__name__)
+        scores = [rouge_l(t, r.get("answer", "")) for t, r in zip(texts, rows, strict=True)]
+        invented = sum(
+            1 for t, r in zip(texts, rows, strict=True) if unknown_numbers(t, f"{r['question']}\n{r['candidate']}")
+        )
+        entry: dict[str, Any] = {
+            "rouge_l": round(sum(scores) / (len(scores) or 1), 4),
+            "answers_with_unknown_numbers": invented,
+            "answers_per_second": round(len(rows) / max(seconds, 1e-9), 2),
+        }
+        if hasattr(writer, "raw"):
+            entry["model_only_rouge_l"] = round(sum(scores_raw) / (len(scores_raw) or 1), 4)
+            entry["model_answers_passing_checks"] = sum(passing)
+            entry["fell_back_to_quote"] = getattr(writer, "fallbacks", 0)
+        summary["writers"][name] = entry
+        for record, text, score in zip(records, texts, scores, strict=True):
+            record[name] = text
+            record[f"{name}_rouge_l"] = round(score, 4)
+    write_jsonl(out, records)
+    best = max(summary["writers"].items(), key=lambda kv: kv[1]["rouge_l"])[0] if summary["writers"] else None
+    summary["reads_best"] = best
+    return summary

@@ -193,6 +193,12 @@ class Command(BaseCommand):
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--epqa", help="ePQA-format CSV (qid, question, ASIN, candidate, source, qa_pair_id, ...).")
         target.add_argument("--semipqa", help="semiPQA-format TSV (qid, qa_pair_id, question, candidate, label).")
+        target.add_argument(
+            "--answers",
+            help="hetPQA-format TSV (question, candidate, answer): ROUGE-L of the written answers, quoting the "
+            "evidence and (with --model) the model.",
+        )
+        parser.add_argument("--limit", type=int, default=0, help="With --answers: the first N rows only.")
         parser.add_argument("--out", help="Write one JSON object per question to this JSONL file.")
         parser.add_argument("--model", help="Answer writer model directory (default: quote the evidence).")
         parser.add_argument(
@@ -209,6 +215,8 @@ class Command(BaseCommand):
         from ...llm.registry import get_embedder
         from ...qa.answers import ModelWriter
 
+        if options.get("answers"):
+            return self._qa_answers(options)
         fmt = "epqa" if options.get("epqa") else "semipqa"
         if not options.get("train") and not options.get("folds"):
             raise CommandError("--train FILE is required (or --folds K to measure on held-out folds).")
@@ -240,6 +248,30 @@ class Command(BaseCommand):
                 f"writer {summary['writer']}"
             )
         self.stdout.write(line + f", {summary['questions_per_second']} questions/s")
+        return summary
+
+    def _qa_answers(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.qa import evaluate_answers
+        from ...llm.base import ModelUnavailable
+        from ...qa.answers import ModelWriter, QuoteWriter
+
+        writers: list[Any] = [QuoteWriter()]
+        if options.get("model"):
+            try:
+                writers.append(ModelWriter(self.load_generator(options["model"])))
+            except ModelUnavailable as exc:
+                raise CommandError(str(exc)) from exc
+        try:
+            summary = evaluate_answers(options["answers"], writers, out=options.get("out"), limit=options["limit"])
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        parts = [
+            f"{name} ROUGE-L {w['rouge_l']:.4f} ({w['answers_with_unknown_numbers']} with an unknown number)"
+            for name, w in summary["writers"].items()
+        ]
+        self.stdout.write(
+            f"qa answers: {summary['rows']} rows; " + "; ".join(parts) + f"; reads best: {summary['reads_best']}"
+        )
         return summary
 
     # -- shared ---------------------------------------------------------------------------------
