@@ -213,7 +213,8 @@ from django.contrib.auth import get_user_model
 from oscar_llm.models import ProductQuestion
 c = Client()
 c.force_login(get_user_model().objects.get(pk=int(sys.argv[1])))
-r = c.post(f"/catalogue/{sys.argv[2]}/questions/", {"question": "What material is this dress?"}, HTTP_ACCEPT="application/json")
+question = {"question": "What material is this dress?"}
+r = c.post(f"/catalogue/{sys.argv[2]}/questions/", question, HTTP_ACCEPT="application/json")
 result["status"] = r.status_code
 result["page"] = c.get(ProductQuestion.objects.get().product.get_absolute_url()).status_code
 result["api"] = c.get(f"/api/llm/products/{sys.argv[2]}/questions/").status_code
