@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from .. import hooks, jobs, limits
@@ -443,7 +443,7 @@ def vote(question: ProductQuestion, voter: str) -> bool:
     with transaction.atomic():
         _, created = QuestionVote.objects.get_or_create(question=question, voter=voter[:64])
         if created:
-            ProductQuestion.objects.filter(pk=question.pk).update(helpful_votes=Count("votes"))
+            ProductQuestion.objects.filter(pk=question.pk).update(helpful_votes=F("helpful_votes") + 1)
     return created
 
 
