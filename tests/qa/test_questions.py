@@ -229,3 +229,14 @@ result["queue"] = staff.get("/dashboard/llm/questions/").status_code
     )
     assert [result["status"], result["page"], result["api"], result["queue"]] == [201, 200, 200, 200]
     assert result["heavy"] == []
+
+
+def test_support_offers_ticket_opening_to_other_features_by_name_only():
+    """qa never imports support: the desk registers its service under a name at start-up."""
+    from oscar_llm import hooks
+    from oscar_llm.support.desk import open_ticket
+
+    assert hooks.available("support.open_ticket")
+    assert hooks._HOOKS["support.open_ticket"] is open_ticket
+    with pytest.raises(hooks.HookMissing):
+        hooks.call("no.such.service")
