@@ -61,6 +61,9 @@ def main() -> None:
     from oscar_llm.qa import services
     from shop.celery import app
 
+    # Forget the connections made to the memory broker while the demo shop was built.
+    app.close()
+    app.amqp._producer_pool = None
     app.conf.broker_url = broker
     app.conf.task_always_eager = False
     FeatureSwitch.set(Feature.QA, enabled=True, auto_publish=True)
