@@ -171,3 +171,24 @@ def check_answer(text: str, *, question: str, evidence: str, facts_text: str = "
     result.add("steering", ["the answer follows instructions"] if detect(body).suspicious else [], "no instructions")
     result.add("fluency", fluency_problems(body), "reads as written")
     return result
+
+
+CONTRADICTION_ATTRIBUTES = ("colour", "material", "gender")
+
+
+def fact_contradictions(text: str, attributes: dict[str, Any], vocabulary: Any) -> list[str]:
+    """Values of the product's checked attributes that the answer states and the product does not have
+    ("it is cotton" about a viscose dress, quoted from a mistaken review)."""
+    from ..catalogue import split_values
+    from ..guardrails.text import normalise
+
+    tokens = normalise(text).split()
+    problems = []
+    for attribute in CONTRADICTION_ATTRIBUTES:
+        own = {v.lower() for v in split_values(str(attributes.get(attribute) or ""))}
+        if not own:
+            continue
+        for stated, _start, _end in vocabulary.find(attribute, tokens, set()):
+            if stated.lower() not in own:
+                problems.append(f"says {attribute} '{stated}', the product's is '{attributes[attribute]}'")
+    return problems

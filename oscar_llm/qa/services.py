@@ -258,6 +258,7 @@ def answer_question(question: ProductQuestion, *, embedder: Any, writer: Any, ra
         body = _strip_lead_in(text)
         facts = "\n".join(e["text"] for e in evidence if e["source"] == "fact")
         check = check_answer(body, question=question.text, evidence=chosen["text"], facts_text=facts)
+        check.add("facts", _contradictions(body, question.product), "agrees with the product's facts")
         question.answer = body
         question.checks = check.checks
         question.source = chosen["source"]
@@ -269,6 +270,16 @@ def answer_question(question: ProductQuestion, *, embedder: Any, writer: Any, ra
         question.status = Status.REVIEW
     question.save()
     return question
+
+
+def _contradictions(text: str, product: Any) -> list[str]:
+    from ..catalogue import catalogue_vocabulary, product_facts
+    from .answers import fact_contradictions
+
+    facts = product_facts(product)
+    if getattr(product, "parent_id", None) and not facts.get("attributes"):
+        facts = product_facts(product.parent)
+    return fact_contradictions(text, facts.get("attributes") or {}, catalogue_vocabulary())
 
 
 def _strip_lead_in(text: str) -> str:

@@ -240,3 +240,19 @@ def test_support_offers_ticket_opening_to_other_features_by_name_only():
     assert hooks._HOOKS["support.open_ticket"] is open_ticket
     with pytest.raises(hooks.HookMissing):
         hooks.call("no.such.service")
+
+
+def test_an_answer_contradicting_the_products_facts_fails_its_check(customer, dress, qa_on):
+    from oscar_llm.catalogue import Vocabulary
+    from oscar_llm.qa.answers import fact_contradictions
+
+    vocabulary = Vocabulary.from_facts(
+        [{"attributes": {"material": "Viscose", "colour": "Navy Blue"}}, {"attributes": {"material": "Cotton"}}]
+    )
+    attributes = {"material": "Viscose", "colour": "Navy Blue"}
+    assert fact_contradictions("The fabric is cotton and it is lovely.", attributes, vocabulary)
+    assert fact_contradictions("A soft viscose, navy blue.", attributes, vocabulary) == []
+    # Every answer the job writes carries the check.
+    question = services.ask(dress, customer, "What material is this dress made of?")
+    question.refresh_from_db()
+    assert any(c["name"] == "facts" and c["passed"] for c in question.checks)
