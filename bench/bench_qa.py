@@ -49,10 +49,11 @@ def main() -> None:
     args = parser.parse_args()
     broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 
-    from _setup import django_setup, ensure_demo_shop
+    import _setup
 
-    django_setup()
-    ensure_demo_shop()
+    # Not the in-memory broker the other benches use: this bench's own worker must get the jobs.
+    _setup.django_setup(broker=broker)
+    _setup.ensure_demo_shop()
     from django.contrib.auth import get_user_model
     from django.db import connection
     from oscar.core.loading import get_model
@@ -61,11 +62,7 @@ def main() -> None:
     from oscar_llm.qa import services
     from shop.celery import app
 
-    # Forget the connections made to the memory broker while the demo shop was built.
-    app.close()
-    app.amqp._producer_pool = None
-    app.conf.broker_url = broker
-    app.conf.task_always_eager = False
+    assert app.conf.broker_url == broker, app.conf.broker_url
     FeatureSwitch.set(Feature.QA, enabled=True, auto_publish=True)
     customer = get_user_model().objects.filter(is_staff=False).order_by("pk").first()
     products = list(get_model("catalogue", "Product").objects.browsable().order_by("pk")[: args.n])
