@@ -397,7 +397,12 @@ def send_answer_email(question_id: int) -> bool:
         ANSWER_EVENT_CODE,
         {"question": question, "product": question.product, "user": question.customer, "product_path": url},
     )
-    dispatcher.dispatch_user_messages(question.customer, messages)
+    try:
+        dispatcher.dispatch_user_messages(question.customer, messages)
+    except Exception:  # a mail server that is down must not undo the published answer; a later publish retries
+        logger.exception("Could not e-mail the answer to question %s", question_id)
+        ProductQuestion.objects.filter(pk=question_id).update(notified_at=None)
+        return False
     return True
 
 
