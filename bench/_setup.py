@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def django_setup() -> None:
+def django_setup(broker: str = "memory://") -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
     # Benchmarks write their own rows: keep them out of the demo shop's database.
@@ -21,7 +21,7 @@ def django_setup() -> None:
     # a bench's own key, and its test client speaks plain HTTP.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SECURE", "0")
-    os.environ["CELERY_BROKER_URL"] = "memory://"  # jobs the bench creates are not for the demo worker
+    os.environ["CELERY_BROKER_URL"] = broker  # by default the jobs a bench creates are for no worker
     import django
 
     django.setup()

@@ -40,6 +40,7 @@ DASHBOARD_NAVIGATION: list[dict[str, Any]] = [
             {"label": _("Support tickets"), "url_name": f"{DASHBOARD_NAMESPACE}:support-queue"},
             {"label": _("Knowledge base"), "url_name": f"{DASHBOARD_NAMESPACE}:support-article-list"},
             {"label": _("Support figures"), "url_name": f"{DASHBOARD_NAMESPACE}:support-figures"},
+            {"label": _("Product questions"), "url_name": f"{DASHBOARD_NAMESPACE}:qa-queue"},
             {"label": _("Recommendation blocks"), "url_name": f"{DASHBOARD_NAMESPACE}:recommendation-stats"},
             {"label": _("Experiments"), "url_name": f"{DASHBOARD_NAMESPACE}:experiment-list"},
         ],

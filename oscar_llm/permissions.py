@@ -22,6 +22,7 @@ RUN_JOBS_PERM = "oscar_llm.change_job"
 VIEW_RECOMMENDATION_STATS_PERM = "oscar_llm.view_recommendationstat"
 VIEW_EXPERIMENTS_PERM = "oscar_llm.view_experiment"
 RUN_EXPERIMENTS_PERM = "oscar_llm.change_experiment"
+ANSWER_QUESTIONS_PERM = "oscar_llm.answer_productquestion"
 
 Rule = list[str] | tuple[list[str], ...]
 
@@ -43,6 +44,8 @@ VIEW_RECOMMENDATION_STATS: Rule = (["is_staff", VIEW_RECOMMENDATION_STATS_PERM],
 # out a product copy winner also needs REVIEW_COPY, checked by the view and the API).
 VIEW_EXPERIMENTS: Rule = (["is_staff", VIEW_EXPERIMENTS_PERM], ["is_staff", "is_superuser"])
 RUN_EXPERIMENTS: Rule = (["is_staff", RUN_EXPERIMENTS_PERM], ["is_staff", "is_superuser"])
+# Product answers are published on the storefront; the queue shows what customers asked.
+ANSWER_QUESTIONS: Rule = (["is_staff", ANSWER_QUESTIONS_PERM], ["is_staff", "is_superuser"])
 
 
 def allowed(user: Any, rule: Rule) -> bool:
@@ -69,6 +72,10 @@ class IsReviewer(RulePermission):
 
 class IsSupportStaff(RulePermission):
     rule = ANSWER_TICKETS
+
+
+class CanAnswerQuestions(RulePermission):
+    rule = ANSWER_QUESTIONS
 
 
 class CanViewJobs(RulePermission):

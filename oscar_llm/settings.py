@@ -156,6 +156,18 @@ DEFAULTS: dict[str, Any] = {
         # RECOMMENDATIONS["EVENT_RETENTION_DAYS"]. None keeps them for ever.
         "RETENTION_DAYS": 730,
     },
+    # Product questions (oscar_llm.qa).
+    "QA": {
+        # Where the fitted evidence ranker lives (default: "<MODEL_DIR>.qa"; fitted by
+        # `oscar_llm_train --qa-ranker EPQA.csv`). Without one, questions are ranked by MiniLM cosine.
+        "RANKER_DIR": None,
+        # Without a fitted ranker: the cosine of the best evidence at which a question counts as answered.
+        "MIN_COSINE": 0.55,
+        # "quote": quote the evidence with a lead-in (measured to read better, README "Product questions");
+        # "model": the configured generator writes the answer (falls back to the quote when a check fails).
+        "WRITER": "quote",
+        "MAX_NEW_TOKENS": 48,
+    },
 }
 
 IMPORT_STRINGS = ("GENERATOR", "EMBEDDER", "ADAPTER")

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import content, experiments, jobs, recommendations, support
+from . import content, experiments, jobs, qa, recommendations, support
 
 app_name = "oscar_llm_api"
 
@@ -12,6 +12,7 @@ router.register("jobs", jobs.JobViewSet, basename="job")
 router.register("experiments", experiments.ExperimentViewSet, basename="experiment")
 router.register("support/tickets", support.CustomerTicketViewSet, basename="support-ticket")
 router.register("support/drafts", support.SupportDraftViewSet, basename="support-draft")
+router.register("questions", qa.StaffQuestionViewSet, basename="qa-question")
 
 urlpatterns = [
     path("products/<int:pk>/copy/", content.PublishedCopyView.as_view(), name="product-copy"),
@@ -23,6 +24,9 @@ urlpatterns = [
     ),
     path("recommendations/me/", recommendations.CustomerRecommendationsView.as_view(), name="recommendations-me"),
     path("recommendations/basket/", recommendations.BasketRecommendationsView.as_view(), name="recommendations-basket"),
+    path("products/<int:pk>/questions/", qa.ProductQuestionsView.as_view(), name="qa-product"),
+    path("products/<int:pk>/questions/ask/", qa.AskView.as_view(), name="qa-ask"),
+    path("questions/mine/<int:pk>/", qa.QuestionStatusView.as_view(), name="qa-mine"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
 ]

@@ -53,6 +53,10 @@ class LLMDashboardConfig(OscarDashboardConfig):
         "support-article-list": permissions.EDIT_KNOWLEDGE,
         "support-article-create": permissions.EDIT_KNOWLEDGE,
         "support-article-edit": permissions.EDIT_KNOWLEDGE,
+        # Product questions: answers are published on product pages.
+        "qa-queue": permissions.ANSWER_QUESTIONS,
+        "qa-question": permissions.ANSWER_QUESTIONS,
+        "qa-figures": permissions.ANSWER_QUESTIONS,
         # Recommendations.
         "recommendation-stats": permissions.VIEW_RECOMMENDATION_STATS,
         # Experiments.
@@ -72,6 +76,7 @@ class LLMDashboardConfig(OscarDashboardConfig):
             *self.support_urls(),
             *self.recommendation_urls(),
             *self.experiment_urls(),
+            *self.qa_urls(),
         ]
         return self.post_process_urls(urls)
 
@@ -116,6 +121,16 @@ class LLMDashboardConfig(OscarDashboardConfig):
             path("support/articles/", v("ArticleListView").as_view(), name="support-article-list"),
             path("support/articles/new/", v("ArticleCreateView").as_view(), name="support-article-create"),
             path("support/articles/<int:pk>/", v("ArticleUpdateView").as_view(), name="support-article-edit"),
+        ]
+
+    def qa_urls(self) -> list[URLPattern]:
+        def v(name: str) -> type:
+            return view("qa_views", name)
+
+        return [
+            path("questions/", v("QuestionQueueView").as_view(), name="qa-queue"),
+            path("questions/figures/", v("QuestionFiguresView").as_view(), name="qa-figures"),
+            path("questions/<int:pk>/", v("QuestionView").as_view(), name="qa-question"),
         ]
 
     def recommendation_urls(self) -> list[URLPattern]:

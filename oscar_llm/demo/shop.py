@@ -753,6 +753,7 @@ class DemoShopBuilder:
         self.ensure_customers()
         self.switch_features_on()
         self.ensure_support()
+        self.ensure_questions()
         summary = self.summary()
         summary.seconds = (timezone.now() - started).total_seconds()
         return summary
@@ -1096,6 +1097,14 @@ class DemoShopBuilder:
 
         for key, count in ensure_support_demo([p.email for p in self.profiles]).items():
             self.created[key] = self.created.get(key, 0) + count
+
+    def ensure_questions(self) -> None:
+        """A handful of product questions, answered by the worker as soon as it starts."""
+        from oscar_llm.demo.qa import ensure_questions
+
+        self.created["questions"] = self.created.get("questions", 0) + ensure_questions(
+            [p.email for p in self.profiles]
+        )
 
     # Summary
 

@@ -7,6 +7,7 @@ from .content import VOICE_CACHE_KEY, ContentDraft, ContentKind, ContentVersion,
 from .core import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Job
 from .experiments import EXPERIMENTS_CACHE_KEY, Arm, Experiment, ExperimentExposure, ExperimentUnit
 from .interactions import Interaction
+from .qa import QA_MAX_QUESTION_CHARS, ProductQuestion, QuestionVote
 from .recommendations import (
     RECOMMENDATION_BLOCKS_CACHE_KEY,
     RECOMMENDATION_RULES_CACHE_KEY,
@@ -26,6 +27,7 @@ __all__ = [
     "ExperimentExposure",
     "ExperimentUnit",
     "FEATURE_CACHE_KEY",
+    "QA_MAX_QUESTION_CHARS",
     "RECOMMENDATION_BLOCKS_CACHE_KEY",
     "RECOMMENDATION_RULES_CACHE_KEY",
     "SUPPORT_MAX_MESSAGE_CHARS",
@@ -42,6 +44,8 @@ __all__ = [
     "Job",
     "KnowledgeArticle",
     "Message",
+    "ProductQuestion",
+    "QuestionVote",
     "RecommendationBlock",
     "RecommendationList",
     "RecommendationRule",

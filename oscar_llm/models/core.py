@@ -35,11 +35,12 @@ class Feature(models.TextChoices):
     RECOMMENDATIONS = "recommendations", _("Recommendations")
     SUPPORT = "support", _("Support drafting")
     MARKETING = "marketing", _("Marketing copy")
+    QA = "qa", _("Product questions")
 
 
 # The features whose generated text can go live without review when an admin allows it. Support replies
 # never do (docs/architecture.md, "Review"); recommendations and marketing publish nothing of a model's.
-AUTO_PUBLISH_FEATURES: frozenset[str] = frozenset({Feature.PRODUCT_COPY})
+AUTO_PUBLISH_FEATURES: frozenset[str] = frozenset({Feature.PRODUCT_COPY, Feature.QA})
 
 
 class FeatureSwitch(ClearsCacheOnChange, models.Model):

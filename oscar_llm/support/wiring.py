@@ -9,12 +9,16 @@ from __future__ import annotations
 def ready() -> None:
     from django.db.models.signals import post_save
 
-    from .. import jobs
+    from .. import hooks, jobs
     from ..models import KnowledgeArticle
     from . import receivers, tasks  # noqa: F401  (tasks: registers them with Celery)
+    from .desk import open_ticket
     from .drafting_jobs import run_draft_jobs
     from .kinds import DRAFT_JOB, EMBED_JOB
     from .knowledge_base import run_embedding_jobs
+
+    # Other features open tickets by name (a product question about an order): oscar_llm/hooks.py.
+    hooks.register("support.open_ticket", open_ticket)
 
     jobs.register_kind(DRAFT_JOB, run_draft_jobs, batch_size=16)
     jobs.register_kind(EMBED_JOB, run_embedding_jobs, batch_size=32)

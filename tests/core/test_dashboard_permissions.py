@@ -26,6 +26,7 @@ PERMISSION_OF_RULE = {
     id(permissions.VIEW_RECOMMENDATION_STATS): permissions.VIEW_RECOMMENDATION_STATS_PERM,
     id(permissions.VIEW_EXPERIMENTS): permissions.VIEW_EXPERIMENTS_PERM,
     id(permissions.RUN_EXPERIMENTS): permissions.RUN_EXPERIMENTS_PERM,
+    id(permissions.ANSWER_QUESTIONS): permissions.ANSWER_QUESTIONS_PERM,
 }
 
 

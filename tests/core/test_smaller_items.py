@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 # --- auto-publish --------------------------------------------------------------------------------
 
 
-def test_auto_publish_shows_only_for_product_copy(client, staff_user):
+def test_auto_publish_shows_only_for_product_copy_and_product_answers(client, staff_user):
     for feature in Feature.values:
         FeatureSwitch.set(feature, enabled=True)
     client.force_login(staff_user)
@@ -29,7 +29,7 @@ def test_auto_publish_shows_only_for_product_copy(client, staff_user):
     for feature in Feature.values:
         row = FeatureSwitch.objects.get(feature=feature)
         form = client.get(reverse("admin:oscar_llm_featureswitch_change", args=[row.pk])).content.decode()
-        assert ('name="auto_publish"' in form) == (feature == Feature.PRODUCT_COPY), feature
+        assert ('name="auto_publish"' in form) == (feature in (Feature.PRODUCT_COPY, Feature.QA)), feature
 
 
 def test_a_stored_auto_publish_does_nothing_for_support_replies():

@@ -35,6 +35,9 @@ class Command(BaseCommand):
         self.add_experiments_arguments(
             self.add_subcommand(subparsers, "experiments", "The experiment statistics on simulated traffic.")
         )
+        self.add_qa_arguments(
+            self.add_subcommand(subparsers, "qa", "Product questions: evidence ranking, answerability, answers.")
+        )
 
     def add_subcommand(self, subparsers: Any, name: str, help: str) -> CommandParser:
         sub = subparsers.add_parser(name, help=help)
@@ -218,6 +221,94 @@ class Command(BaseCommand):
             f"{summary['reference_similarity']}; {summary['from_library']} adapted from the library of "
             f"{summary['library_replies']}; knowledge base: {summary['knowledge_base']}; "
             f"model {summary['model']}"
+        )
+        return summary
+
+    # -- qa -------------------------------------------------------------------------------------
+
+    def add_qa_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--train", help="Labelled file of the same format the ranker is fitted on.")
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--epqa", help="ePQA-format CSV (qid, question, ASIN, candidate, source, qa_pair_id, ...).")
+        target.add_argument("--semipqa", help="semiPQA-format TSV (qid, qa_pair_id, question, candidate, label).")
+        target.add_argument(
+            "--answers",
+            help="hetPQA-format TSV (question, candidate, answer): ROUGE-L of the written answers, quoting the "
+            "evidence and (with --model) the model.",
+        )
+        parser.add_argument("--limit", type=int, default=0, help="With --answers: the first N rows only.")
+        parser.add_argument("--out", help="Write one JSON object per question to this JSONL file.")
+        parser.add_argument("--model", help="Answer writer model directory (default: quote the evidence).")
+        parser.add_argument(
+            "--folds",
+            type=int,
+            default=0,
+            help="Measure on held-out questions of the evaluated file: K folds by qid, each ranked by a ranker "
+            "fitted on the other folds (TRAIN is not read).",
+        )
+
+    def handle_qa(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.qa import evaluate_qa
+        from ...llm.base import ModelUnavailable
+        from ...llm.registry import get_embedder
+        from ...qa.answers import ModelWriter
+
+        if options.get("answers"):
+            return self._qa_answers(options)
+        fmt = "epqa" if options.get("epqa") else "semipqa"
+        if not options.get("train") and not options.get("folds"):
+            raise CommandError("--train FILE is required (or --folds K to measure on held-out folds).")
+        try:
+            embedder = get_embedder()
+            writer = ModelWriter(self.load_generator(options["model"])) if options.get("model") else None
+        except ModelUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            summary = evaluate_qa(
+                options.get("train"),
+                options[fmt],
+                embedder,
+                fmt=fmt,
+                writer=writer,
+                out=options.get("out"),
+                folds=options["folds"],
+                progress=options["verbosity"] > 0,
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise CommandError(str(exc)) from exc
+        line = (
+            f"qa {fmt}: {summary['questions']} questions, P@1 {summary['p_at_1']:.4f} "
+            f"(cosine {summary['cosine_p_at_1']:.4f})"
+        )
+        if fmt == "epqa":
+            line += (
+                f", answer precision {summary['answer_precision']:.4f} at coverage {summary['coverage']:.4f}, "
+                f"writer {summary['writer']}"
+            )
+        self.stdout.write(line + f", {summary['questions_per_second']} questions/s")
+        return summary
+
+    def _qa_answers(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.qa import evaluate_answers
+        from ...llm.base import ModelUnavailable
+        from ...qa.answers import ModelWriter, QuoteWriter
+
+        writers: list[Any] = [QuoteWriter()]
+        if options.get("model"):
+            try:
+                writers.append(ModelWriter(self.load_generator(options["model"])))
+            except ModelUnavailable as exc:
+                raise CommandError(str(exc)) from exc
+        try:
+            summary = evaluate_answers(options["answers"], writers, out=options.get("out"), limit=options["limit"])
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        parts = [
+            f"{name} ROUGE-L {w['rouge_l']:.4f} ({w['answers_with_unknown_numbers']} with an unknown number)"
+            for name, w in summary["writers"].items()
+        ]
+        self.stdout.write(
+            f"qa answers: {summary['rows']} rows; " + "; ".join(parts) + f"; reads best: {summary['reads_best']}"
         )
         return summary
 

@@ -46,6 +46,15 @@ class Command(BaseCommand):
             help="With --support: fit and save only the ticket triage (for a shop whose text model is pretrained "
             "or served elsewhere).",
         )
+        parser.add_argument(
+            "--qa",
+            help="A hetPQA-format TSV (question, candidate, answer): adds product-question answer pairs.",
+        )
+        parser.add_argument(
+            "--qa-ranker",
+            help="An ePQA-format CSV: fit only the product-question evidence ranker and save it "
+            "(OSCAR_LLM['QA']['RANKER_DIR'], default next to the shop model).",
+        )
         parser.add_argument("--json", action="store_true", help="Print a JSON summary as the last line.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,6 +67,9 @@ class Command(BaseCommand):
             raise CommandError(f"--size must be one of {', '.join(SIZES)}.")
         if options["triage_only"]:
             self._triage_only(options)
+            return
+        if options["qa_ranker"]:
+            self._qa_ranker(options)
             return
         if options["catalogue"]:
             data = pairs_from_catalogue_csv(options["catalogue"], skip_first=options["holdout"], seed=options["seed"])
@@ -74,6 +86,15 @@ class Command(BaseCommand):
             except (OSError, ValueError) as exc:
                 raise CommandError(str(exc)) from exc
             pairs += support.pop("pairs")
+        qa_summary: dict[str, Any] | None = None
+        if options["qa"]:
+            from ...qa.training import qa_pairs
+
+            try:
+                more, qa_summary = qa_pairs(options["qa"])
+            except (OSError, ValueError) as exc:
+                raise CommandError(str(exc)) from exc
+            pairs += more
         if options["support_from_shop"]:
             from ...support.learning import shop_support_pairs
 
@@ -99,6 +120,8 @@ class Command(BaseCommand):
         summary = {**result, "data": data.summary()}
         if shop_summary is not None:
             summary["support_from_shop"] = shop_summary
+        if qa_summary is not None:
+            summary["qa"] = qa_summary
         if support:
             from ...support.triage import triage_dir_for
 
@@ -114,6 +137,26 @@ class Command(BaseCommand):
                 if support
                 else ""
             )
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False, default=str))
+
+    def _qa_ranker(self, options: dict[str, Any]) -> None:
+        from ...llm.base import ModelUnavailable
+        from ...llm.registry import get_embedder
+        from ...qa.services import ranker_dir
+        from ...qa.training import fit_ranker
+
+        try:
+            summary = fit_ranker(options["qa_ranker"], get_embedder(), options["out"] or ranker_dir())
+        except ModelUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        except (OSError, ValueError, KeyError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"Question ranker fitted on {summary['questions']} questions, saved to {summary['ranker_dir']} "
+            f"(answers when the best evidence scores {summary['threshold']} or more: held-out precision "
+            f"{summary['held_out_precision']}, coverage {summary['held_out_coverage']})"
         )
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False, default=str))

@@ -1,0 +1,1 @@
+"""Product questions answered on the product page: evidence, ranking, answering, review, publishing."""

@@ -1,0 +1,26 @@
+"""What product questions plug into the core: the answering job kind and the storefront URLs.
+
+Called from ``OscarLLMConfig.ready()``; see docs/architecture.md, "Adding a feature".
+"""
+
+from __future__ import annotations
+
+
+def ready() -> None:
+    from .. import jobs
+    from .kinds import ANSWER_JOB
+    from .services import run_answer_jobs
+
+    jobs.register_kind(ANSWER_JOB, run_answer_jobs, batch_size=8)
+
+
+def storefront_urls() -> list:
+    from django.urls import path
+
+    from . import views
+
+    return [
+        path("catalogue/<int:pk>/questions/", views.AskView.as_view(), name="oscar_llm-qa-ask"),
+        path("catalogue/questions/<int:pk>/", views.QuestionStatusView.as_view(), name="oscar_llm-qa-status"),
+        path("catalogue/questions/<int:pk>/helpful/", views.HelpfulView.as_view(), name="oscar_llm-qa-helpful"),
+    ]
