@@ -6,6 +6,17 @@ Features import their models from here (``from ..models import Ticket``); see do
 from .content import VOICE_CACHE_KEY, ContentDraft, ContentKind, ContentVersion, CustomerSegment, ShopVoice
 from .core import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Job
 from .interactions import Interaction
+from .marketing import (
+    Campaign,
+    CampaignClick,
+    CampaignSend,
+    CampaignVariant,
+    CustomerProfile,
+    Lifecycle,
+    MarketingConsent,
+    MarketingSegment,
+    PriceSegment,
+)
 from .recommendations import (
     RECOMMENDATION_BLOCKS_CACHE_KEY,
     RECOMMENDATION_RULES_CACHE_KEY,
@@ -19,6 +30,15 @@ from .recommendations import (
 from .support import SUPPORT_MAX_MESSAGE_CHARS, KnowledgeArticle, Message, ReplyDraft, ReplyTemplate, Ticket
 
 __all__ = [
+    "PriceSegment",
+    "MarketingSegment",
+    "MarketingConsent",
+    "Lifecycle",
+    "CustomerProfile",
+    "CampaignVariant",
+    "CampaignSend",
+    "CampaignClick",
+    "Campaign",
     "FEATURE_CACHE_KEY",
     "RECOMMENDATION_BLOCKS_CACHE_KEY",
     "RECOMMENDATION_RULES_CACHE_KEY",

@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from ..guardrails.html import strip_tags
 from ..guardrails.injection import detect
 from ..guardrails.language import language_problem
+from ..guardrails.text import fluency_problems, repeated_ngram
 from .facts import PLACEHOLDER_RE, UI_LABELS, GatheredFacts
 from .prompts import order_summary
 
@@ -81,55 +82,6 @@ def _unit(word: str) -> str:
 
 # A run of this many words said twice is a loop (3% of the Bitext replies repeat a 6-gram, 11% a 5-gram).
 REPEAT_NGRAM = 6
-
-
-def _repeated_ngram(text: str, n: int = REPEAT_NGRAM) -> bool:
-    words = re.findall(r"[a-z0-9']+", text.lower())
-    seen: set[tuple[str, ...]] = set()
-    for i in range(len(words) - n + 1):
-        gram = tuple(words[i : i + n])
-        if gram in seen:
-            return True
-        seen.add(gram)
-    return False
-
-
-# Broken language a person would never send (the fluency check):
-# "I have're", "the most up and I have're here" - a contraction hung on a word that takes none;
-CONTRACTION_RE = re.compile(
-    r"\b(?!(?:you|we|they|who|what|there|here|where|how|why|that|these|those|which|when)\b)[a-z]+'re\b", re.I
-)
-# "1. 2." - list items with nothing in them (on one line, or a number alone on its line);
-EMPTY_ITEM_RE = re.compile(r"(?m)(?:^|\s)\d{1,2}[.)]\s+\d{1,2}[.)](?=\s|$)|^\s*\d{1,2}[.)]\s*$")
-# "please follow these steps ..." - a sentence that trails off;
-TRAILING_RE = re.compile(r"\w\s*(?:\.\.\.|…)(?=\s|$)")
-# "Here's what you need to do:" with nothing after it.
-DANGLING_INTRO_RE = re.compile(r":\s*$")
-# "the the", "you you" - a word said twice.
-DOUBLED_WORD_RE = re.compile(r"\b([a-z]{2,})\s+\1\b", re.I)
-# The same 4 words twice in one sentence ("here to help you ... here to help you").
-SENTENCE_REPEAT_NGRAM = 4
-
-
-def fluency_problems(text: str) -> list[str]:
-    """What reads as broken language in ``text`` (empty when it reads as written by a person)."""
-    problems = []
-    for match in CONTRACTION_RE.finditer(text):
-        problems.append(f"broken word '{match.group(0)}'")
-    if EMPTY_ITEM_RE.search(text):
-        problems.append("empty list items")
-    if TRAILING_RE.search(text):
-        problems.append("a sentence trails off ('...')")
-    if DANGLING_INTRO_RE.search(text):
-        problems.append("a colon introduces nothing")
-    for match in DOUBLED_WORD_RE.finditer(text):
-        if match.group(1).lower() not in ("that", "had", "is"):
-            problems.append(f"'{match.group(0)}' repeats a word")
-    for sentence in _sentences(text):
-        if _repeated_ngram(sentence, SENTENCE_REPEAT_NGRAM):
-            problems.append(f"a fragment repeats within one sentence ('{sentence.strip()[:60]}')")
-            break
-    return problems
 
 
 @dataclass
@@ -340,7 +292,7 @@ def check_draft(
     if (text and text[-1] not in ".!?)\"'»”" and not text.endswith("]")) or DANGLING_ITEM_RE.search(text):
         problems.append("ends mid-sentence (cut off)")
     sentences = [s.lower() for s in _sentences(text) if len(s) > 20]
-    if len(sentences) != len(set(sentences)) or _repeated_ngram(text):
+    if len(sentences) != len(set(sentences)) or repeated_ngram(text, REPEAT_NGRAM):
         problems.append("repeats itself")
     result.add("length", problems, f"{len(text)} characters")
     result.add("fluency", fluency_problems(text), "reads as written")
