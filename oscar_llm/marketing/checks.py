@@ -230,8 +230,6 @@ def check_attributes(text: str, facts: Mapping[str, Any], vocabulary: Vocabulary
                 continue
             if attribute == "article_type" and " ".join(tokens[start:end]) in own_types:
                 continue
-            if attribute == "gender" and own.lower() == "unisex" and stated.lower() in ("men", "women"):
-                continue
             label = attribute.replace("_", " ")
             reasons.append(reason(attribute, f"states the {label} '{stated}', the product's is '{own or 'not given'}'"))
     return reasons
