@@ -41,6 +41,8 @@ DASHBOARD_NAVIGATION: list[dict[str, Any]] = [
             {"label": _("Knowledge base"), "url_name": f"{DASHBOARD_NAMESPACE}:support-article-list"},
             {"label": _("Support figures"), "url_name": f"{DASHBOARD_NAMESPACE}:support-figures"},
             {"label": _("Recommendation blocks"), "url_name": f"{DASHBOARD_NAMESPACE}:recommendation-stats"},
+            {"label": _("Marketing campaigns"), "url_name": f"{DASHBOARD_NAMESPACE}:marketing-campaign-list"},
+            {"label": _("Customer segments"), "url_name": f"{DASHBOARD_NAMESPACE}:marketing-segment-list"},
         ],
     }
 ]
@@ -59,6 +61,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "oscar-llm-recommendations-fit": {"task": "oscar_llm.tasks.refit_recommendations", "schedule": 3600.0},
     "oscar-llm-purge-interactions": {"task": "oscar_llm.tasks.purge_old_interactions", "schedule": 86400.0},
     "oscar-llm-purge-tickets": {"task": "oscar_llm.tasks.purge_old_tickets", "schedule": 86400.0},
+    "oscar-llm-marketing-profiles": {"task": "oscar_llm.tasks.marketing_profiles", "schedule": 86400.0},
 }
 
 

@@ -20,6 +20,7 @@ EDIT_KNOWLEDGE_PERM = "oscar_llm.change_knowledgearticle"
 VIEW_JOBS_PERM = "oscar_llm.view_job"
 RUN_JOBS_PERM = "oscar_llm.change_job"
 VIEW_RECOMMENDATION_STATS_PERM = "oscar_llm.view_recommendationstat"
+MANAGE_CAMPAIGNS_PERM = "oscar_llm.manage_campaign"
 
 Rule = list[str] | tuple[list[str], ...]
 
@@ -37,6 +38,8 @@ EDIT_KNOWLEDGE: Rule = (["is_staff", EDIT_KNOWLEDGE_PERM], ["is_staff", "is_supe
 VIEW_JOBS: Rule = (["is_staff", VIEW_JOBS_PERM], ["is_staff", "is_superuser"])
 RUN_JOBS: Rule = (["is_staff", RUN_JOBS_PERM], ["is_staff", "is_superuser"])
 VIEW_RECOMMENDATION_STATS: Rule = (["is_staff", VIEW_RECOMMENDATION_STATS_PERM], ["is_staff", "is_superuser"])
+# Campaigns email customers and show who is in which segment.
+MANAGE_CAMPAIGNS: Rule = (["is_staff", MANAGE_CAMPAIGNS_PERM], ["is_staff", "is_superuser"])
 
 
 def allowed(user: Any, rule: Rule) -> bool:
@@ -67,3 +70,7 @@ class IsSupportStaff(RulePermission):
 
 class CanViewJobs(RulePermission):
     rule = VIEW_JOBS
+
+
+class CanManageCampaigns(RulePermission):
+    rule = MANAGE_CAMPAIGNS

@@ -55,6 +55,20 @@ class LLMDashboardConfig(OscarDashboardConfig):
         "support-article-edit": permissions.EDIT_KNOWLEDGE,
         # Recommendations.
         "recommendation-stats": permissions.VIEW_RECOMMENDATION_STATS,
+        # Marketing: segments show customers; campaigns email them.
+        "marketing-campaign-list": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-create": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-detail": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-generate": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-send": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-export": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-approve": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-edit": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-reject": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-test": permissions.MANAGE_CAMPAIGNS,
+        "marketing-segment-list": permissions.MANAGE_CAMPAIGNS,
+        "marketing-segment-create": permissions.MANAGE_CAMPAIGNS,
+        "marketing-profiles-refresh": permissions.MANAGE_CAMPAIGNS,
     }
 
     def get_urls(self) -> list:
@@ -63,6 +77,7 @@ class LLMDashboardConfig(OscarDashboardConfig):
             *self.job_urls(),
             *self.support_urls(),
             *self.recommendation_urls(),
+            *self.marketing_urls(),
         ]
         return self.post_process_urls(urls)
 
@@ -115,5 +130,46 @@ class LLMDashboardConfig(OscarDashboardConfig):
                 "recommendations/",
                 view("recommendation_views", "RecommendationStatsView").as_view(),
                 name="recommendation-stats",
+            ),
+        ]
+
+    def marketing_urls(self) -> list[URLPattern]:
+        def v(name: str) -> type:
+            return view("marketing_views", name)
+
+        campaign_action, variant_action = v("CampaignActionView"), v("VariantActionView")
+        return [
+            path("marketing/", v("CampaignListView").as_view(), name="marketing-campaign-list"),
+            path("marketing/new/", v("CampaignCreateView").as_view(), name="marketing-campaign-create"),
+            path("marketing/<int:pk>/", v("CampaignDetailView").as_view(), name="marketing-campaign-detail"),
+            path(
+                "marketing/<int:pk>/generate/",
+                campaign_action.as_view(action="generate"),
+                name="marketing-campaign-generate",
+            ),
+            path("marketing/<int:pk>/send/", campaign_action.as_view(action="send"), name="marketing-campaign-send"),
+            path("marketing/<int:pk>/export/", v("CampaignExportView").as_view(), name="marketing-campaign-export"),
+            path(
+                "marketing/variant/<int:pk>/approve/",
+                variant_action.as_view(action="approve"),
+                name="marketing-variant-approve",
+            ),
+            path(
+                "marketing/variant/<int:pk>/edit/", variant_action.as_view(action="edit"), name="marketing-variant-edit"
+            ),
+            path(
+                "marketing/variant/<int:pk>/reject/",
+                variant_action.as_view(action="reject"),
+                name="marketing-variant-reject",
+            ),
+            path(
+                "marketing/variant/<int:pk>/test/", variant_action.as_view(action="test"), name="marketing-variant-test"
+            ),
+            path("marketing/segments/", v("SegmentListView").as_view(), name="marketing-segment-list"),
+            path("marketing/segments/new/", v("SegmentCreateView").as_view(), name="marketing-segment-create"),
+            path(
+                "marketing/profiles/refresh/",
+                v("ProfilesRefreshView").as_view(),
+                name="marketing-profiles-refresh",
             ),
         ]
