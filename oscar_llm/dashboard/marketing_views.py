@@ -41,6 +41,8 @@ class SegmentForm(forms.ModelForm):
         help_text=gettext_lazy("Category names, separated by commas."),
     )
 
+    min_orders = forms.IntegerField(label=gettext_lazy("At least this many orders"), min_value=0, required=False)
+
     class Meta:
         model = MarketingSegment
         fields = ["name", "lifecycles", "price_segments", "categories", "abandoners_only", "min_orders"]
@@ -49,6 +51,9 @@ class SegmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and self.instance.pk:
             self.initial["categories"] = ", ".join(self.instance.categories)
+
+    def clean_min_orders(self) -> int:
+        return self.cleaned_data.get("min_orders") or 0
 
     def clean_categories(self) -> list[str]:
         raw = self.cleaned_data.get("categories") or ""

@@ -9,7 +9,7 @@ from django.core import mail, signing
 from django.utils import timezone
 
 from oscar_llm.marketing import campaigns, profiles, segments
-from oscar_llm.models import CampaignSend, CampaignVariant, CustomerProfile, MarketingSegment
+from oscar_llm.models import CampaignVariant, CustomerProfile, MarketingSegment
 
 pytestmark = pytest.mark.django_db
 
