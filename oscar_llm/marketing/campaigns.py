@@ -444,6 +444,36 @@ def run_send_jobs(job_list: list[Job]) -> None:
             Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(status=Campaign.Status.SENT)
 
 
+# -- the on-site banner ------------------------------------------------------------------------
+
+
+def banner_for(user: Any) -> dict[str, Any] | None:
+    """The banner a signed-in customer sees: the newest banner campaign with an approved variant for
+    a segment they are in, unless they are in its holdout (who see nothing, as with the email)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    live = Campaign.objects.filter(
+        channel__in=[Campaign.Channel.BANNER, Campaign.Channel.BOTH],
+        status__in=[Campaign.Status.SENDING, Campaign.Status.SENT, Campaign.Status.SCHEDULED],
+    ).order_by("-created_at")[:5]
+    for campaign in live:
+        if _bucket(campaign.pk, user.pk) < float(campaign.holdout_share):
+            continue
+        approved = list(campaign.variants.filter(status=CampaignVariant.Status.APPROVED).order_by("label"))
+        for segment in campaign.segments.all():
+            variants = [v for v in approved if v.segment_id == segment.pk]
+            if variants and segment_customers(segment).filter(pk=user.pk).exists():
+                variant = variants[int(_bucket(campaign.pk, user.pk) * 10_000) % len(variants)]
+                token = click_token(campaign.pk, user.pk, variant.pk)
+                return {
+                    "headline": variant.headline,
+                    "text": variant.preheader,
+                    "cta": variant.cta,
+                    "link": reverse("oscar_llm-marketing-click", kwargs={"token": token}),
+                }
+    return None
+
+
 # -- clicks and results -------------------------------------------------------------------------
 
 

@@ -112,3 +112,25 @@ def test_dashboard_needs_the_campaign_permission(client, django_user_model, mark
     client.force_login(clerk)
     url = reverse("oscar_llm_dashboard:marketing-campaign-list")
     assert client.get(url).status_code in (302, 403)
+
+
+def test_banner_shows_to_signed_in_customers_of_the_segment_and_not_to_the_holdout(client, marketing_shop, staff_user):
+    from oscar_llm.marketing.campaigns import _bucket
+    from oscar_llm.models import Campaign, FeatureSwitch
+
+    FeatureSwitch.objects.create(feature="marketing", enabled=True)
+    profiles.compute_profiles()
+    campaign = marketing_shop["campaign"]
+    for variant in campaigns.write_copy(campaign, generator=None):
+        campaigns.approve(variant, by=staff_user)
+    Campaign.objects.filter(pk=campaign.pk).update(channel="both", status="sent")
+    home = reverse("catalogue:index")
+    assert b"campaign-banner" not in client.get(home).content  # signed out
+    customers = marketing_shop["customers"]
+    shown = next(c for c in customers if _bucket(campaign.pk, c.pk) >= float(campaign.holdout_share))
+    held = next(c for c in customers if _bucket(campaign.pk, c.pk) < float(campaign.holdout_share))
+    client.force_login(shown)
+    page = client.get(home)
+    assert b"campaign-banner" in page.content and b"20% off" in page.content
+    client.force_login(held)
+    assert b"campaign-banner" not in client.get(home).content
