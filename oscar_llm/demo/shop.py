@@ -753,6 +753,7 @@ class DemoShopBuilder:
         self.ensure_customers()
         self.switch_features_on()
         self.ensure_support()
+        self.ensure_marketing()
         summary = self.summary()
         summary.seconds = (timezone.now() - started).total_seconds()
         return summary
@@ -1095,6 +1096,13 @@ class DemoShopBuilder:
         from oscar_llm.demo.support import ensure_support_demo
 
         for key, count in ensure_support_demo([p.email for p in self.profiles]).items():
+            self.created[key] = self.created.get(key, 0) + count
+
+    def ensure_marketing(self) -> None:
+        """Consent, segments, a 20% offer and one campaign whose copy the worker writes, ready for review."""
+        from oscar_llm.demo.marketing import ensure_marketing_demo
+
+        for key, count in ensure_marketing_demo([p.email for p in self.profiles], now=self.now).items():
             self.created[key] = self.created.get(key, 0) + count
 
     # Summary

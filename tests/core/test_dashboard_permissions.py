@@ -24,6 +24,7 @@ PERMISSION_OF_RULE = {
     id(permissions.VIEW_JOBS): permissions.VIEW_JOBS_PERM,
     id(permissions.RUN_JOBS): permissions.RUN_JOBS_PERM,
     id(permissions.VIEW_RECOMMENDATION_STATS): permissions.VIEW_RECOMMENDATION_STATS_PERM,
+    id(permissions.MANAGE_CAMPAIGNS): permissions.MANAGE_CAMPAIGNS_PERM,
 }
 
 
