@@ -27,13 +27,13 @@ NS = "oscar_llm_dashboard"
 
 class SegmentForm(forms.ModelForm):
     lifecycles = forms.MultipleChoiceField(
-        label=gettext_lazy("Lifecycle"), choices=Lifecycle.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Lifecycle"), choices=Lifecycle.choices, required=False, widget=forms.SelectMultiple
     )
     price_segments = forms.MultipleChoiceField(
         label=gettext_lazy("Price segment"),
         choices=PriceSegment.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.SelectMultiple,
     )
     categories = forms.CharField(
         label=gettext_lazy("Bought or viewed in any of these categories"),
