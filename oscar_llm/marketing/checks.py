@@ -285,6 +285,10 @@ def check_html(html_body: str) -> list[dict[str, str]]:
     return []
 
 
+# Words that say whom a product is for without being a gender of the catalogue ("Miss's T-shirt").
+GENDER_HINTS = {"miss": "Women", "ladies": "Women", "lady": "Women", "gents": "Men", "gentleman": "Men"}
+
+
 def check_name(name: str, facts: Mapping[str, Any], vocabulary: Vocabulary, max_length: int) -> list[dict[str, str]]:
     """A product name the model wrote: short, names what the product is, no made-up word, no contradiction."""
     product = facts.get("product") or {}
@@ -306,6 +310,17 @@ def check_name(name: str, facts: Mapping[str, Any], vocabulary: Vocabulary, max_
     reasons += check_attributes(clean, facts, vocabulary)
     reasons += check_offer_terms(clean, facts)
     reasons += check_fluency(clean)
+    words = normalise(clean).split()
+    # "Nike Men's Men's Shoes": the apostrophe hides the doubled word from the fluency check.
+    for first, second in zip(words, words[1:], strict=False):
+        if first == second:
+            reasons.append(reason("fluency", f"'{first}' twice in a row"))
+            break
+    own_gender = str(attributes.get("gender") or "")
+    for word in words:
+        hinted = GENDER_HINTS.get(word)
+        if hinted and own_gender and hinted.lower() != own_gender.lower():
+            reasons.append(reason("gender", f"'{word}' says {hinted}, the product's gender is '{own_gender}'"))
     return reasons
 
 

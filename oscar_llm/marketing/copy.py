@@ -76,10 +76,10 @@ SUBJECTS = {
 }
 SEGMENT_SUBJECT_PREFIX = {"lapsed": "We miss you: ", "lapsing": "For you: ", "new": "Welcome: "}
 OFFER_SENTENCE = (
-    "From {start} to {end}, the {name} is {percent}% off: {sale_price} instead of {price}.",
+    "From {start} to {end}, the {name} {is_are} {percent}% off: {sale_price} instead of {price}.",
     "Until {end}, take {percent}% off the {name}, now {sale_price} instead of {price}.",
 )
-NEW_IN_SENTENCE = ("The {name} has just arrived, at {price}.", "Just in: the {name}, at {price}.")
+NEW_IN_SENTENCE = ("The {name} {has_have} just arrived, at {price}.", "Just in: the {name}, at {price}.")
 USAGE_WEAR = frozenset({"casual", "formal", "sports", "ethnic", "party", "smart casual", "travel", "home"})
 CTA = {"offer": "Shop the offer", "winback": "Come back and shop", "new_in": "See what is new"}
 PREHEADER = {
@@ -225,7 +225,7 @@ def choose_name(
         if not problems:
             return candidate, "model", failures
         failures += problems
-    title = str((facts.get("product") or {}).get("title") or "").strip()
+    title = " ".join(str((facts.get("product") or {}).get("title") or "").split())
     if title and not check_name(title, facts, vocabulary, NAME_MAX_LENGTH):
         return title, "title", failures
     return pattern_name(facts), "pattern", failures
@@ -281,8 +281,13 @@ def _values(facts: Mapping[str, Any], name: str) -> dict[str, str]:
     if percent:
         value = Decimal(str(percent)).normalize()
         percent_text = f"{value:f}"
+    last = name.split()[-1].lower() if name.split() else ""
+    # "The Black Heels are", "the Red Kurtas are"; "the Navy Dress is".
+    plural = last in PAIR_WORDS or (last.endswith("s") and not last.endswith(("ss", "us", "is")))
     return {
         "name": name,
+        "is_are": "are" if plural else "is",
+        "has_have": "have" if plural else "has",
         "article": _article(facts),
         "percent": percent_text,
         "start": long_date(start) if start else "",

@@ -129,3 +129,21 @@ def test_a_model_name_that_fails_the_checks_falls_back_to_the_title(vocabulary):
     [emails] = write_emails(Parrot(["Arrow Navy Blue Shirt"]), [(f, ["lapsing"])], vocabulary, variants=2)
     assert emails[0].sources["name"] == "model" and "Arrow Navy Blue Shirt" in emails[0].headline
     assert emails[0].subject != emails[1].subject
+
+
+def test_a_model_name_with_a_doubled_word_or_another_gender_falls_back(vocabulary):
+    f = facts()
+    for bad in ("Arrow Men's Men's Navy Blue Shirt", "Arrow Miss's Navy Blue Shirt"):
+        [emails] = write_emails(Parrot([bad]), [(f, ["lapsing"])], vocabulary, variants=1)
+        assert emails[0].sources["name"] == "title", bad
+
+
+def test_plural_names_take_a_plural_verb(vocabulary):
+    shoes = {
+        "title": "Arrow Men Black Casual Shoes",
+        "attributes": {"gender": "Men", "colour": "Black", "article_type": "Casual Shoes", "brand": "Arrow"},
+        "price": "50.00",
+    }
+    email = compose(facts(product=shoes), shoes["title"], 0)
+    assert "the Arrow Men Black Casual Shoes are 20% off" in email.body_text
+    assert "a pair of black casual shoes for men" in email.body_text
