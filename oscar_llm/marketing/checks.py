@@ -223,8 +223,10 @@ def check_attributes(text: str, facts: Mapping[str, Any], vocabulary: Vocabulary
                 masked |= set(range(i, i + n))
     reasons = []
     own_types = article_names(attributes.get("article_type") or "") if attributes.get("article_type") else frozenset()
-    for attribute in ("colour", "gender", "article_type"):
+    for attribute in ("colour", "gender", "article_type", "brand"):
         own = str(attributes.get(attribute) or "")
+        if attribute == "brand" and not own:
+            continue
         for stated, start, end in vocabulary.find(attribute, tokens, masked):
             if _compatible(stated, own):
                 continue
@@ -316,6 +318,9 @@ def check_name(name: str, facts: Mapping[str, Any], vocabulary: Vocabulary, max_
         if first == second:
             reasons.append(reason("fluency", f"'{first}' twice in a row"))
             break
+    genders = [w for w in words if w in ("men", "women", "boys", "girls", "unisex")]
+    if len(genders) > 1:
+        reasons.append(reason("fluency", "names whom it is for twice"))
     own_gender = str(attributes.get("gender") or "")
     for word in words:
         hinted = GENDER_HINTS.get(word)

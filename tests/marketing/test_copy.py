@@ -147,3 +147,11 @@ def test_plural_names_take_a_plural_verb(vocabulary):
     email = compose(facts(product=shoes), shoes["title"], 0)
     assert "the Arrow Men Black Casual Shoes are 20% off" in email.body_text
     assert "a pair of black casual shoes for men" in email.body_text
+
+
+def test_a_model_name_with_another_brand_falls_back():
+    vocabulary = Vocabulary.from_facts([SHIRT, *OTHERS, {"title": "Puma Shirt", "attributes": {"brand": "Puma"}}])
+    [emails] = write_emails(
+        Parrot(["Arrow Puma Men Navy Blue Shirt"]), [(facts(), ["lapsing"])], vocabulary, variants=1
+    )
+    assert emails[0].sources["name"] == "title"
