@@ -208,8 +208,17 @@ def _compatible(stated: str, own: str) -> bool:
     return stated_words <= own_words or normalise(stated) == normalise(own)
 
 
-def check_attributes(text: str, facts: Mapping[str, Any], vocabulary: Vocabulary) -> list[dict[str, str]]:
-    """A colour, gender or article type of the catalogue that is not the featured product's."""
+def check_attributes(
+    text: str,
+    facts: Mapping[str, Any],
+    vocabulary: Vocabulary,
+    attributes_checked: tuple[str, ...] = ("colour", "gender", "article_type"),
+) -> list[dict[str, str]]:
+    """A colour, gender or article type (or, for a product's name, brand) of the catalogue not the product's.
+
+    Brands are checked in names only: some brands are everyday words ("Being Human", "Basics") that
+    the patterns' sentences use.
+    """
     product = facts.get("product") or {}
     attributes = product.get("attributes") or {}
     tokens = normalise(plain_text(text)).split()
@@ -223,7 +232,7 @@ def check_attributes(text: str, facts: Mapping[str, Any], vocabulary: Vocabulary
                 masked |= set(range(i, i + n))
     reasons = []
     own_types = article_names(attributes.get("article_type") or "") if attributes.get("article_type") else frozenset()
-    for attribute in ("colour", "gender", "article_type", "brand"):
+    for attribute in attributes_checked:
         own = str(attributes.get(attribute) or "")
         if attribute == "brand" and not own:
             continue
@@ -309,7 +318,7 @@ def check_name(name: str, facts: Mapping[str, Any], vocabulary: Vocabulary, max_
     for word in name_like_words(clean, every_word=True):
         if not is_known_word(word, known):
             reasons.append(reason("invented_name", f"'{word}' is neither in the facts nor the catalogue"))
-    reasons += check_attributes(clean, facts, vocabulary)
+    reasons += check_attributes(clean, facts, vocabulary, ("colour", "gender", "article_type", "brand"))
     reasons += check_offer_terms(clean, facts)
     reasons += check_fluency(clean)
     words = normalise(clean).split()
