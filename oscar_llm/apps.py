@@ -5,7 +5,7 @@ from oscar.core.application import OscarConfig
 
 # The feature packages, side by side (docs/architecture.md, "Adding a feature"): each has a
 # ``wiring.ready()`` that registers its job kinds, connects its receivers and imports its tasks.
-FEATURES = ("content", "recommendations", "support", "qa")
+FEATURES = ("content", "recommendations", "support", "qa", "marketing")
 
 
 class OscarLLMConfig(OscarConfig):

@@ -43,6 +43,8 @@ DASHBOARD_NAVIGATION: list[dict[str, Any]] = [
             {"label": _("Product questions"), "url_name": f"{DASHBOARD_NAMESPACE}:qa-queue"},
             {"label": _("Recommendation blocks"), "url_name": f"{DASHBOARD_NAMESPACE}:recommendation-stats"},
             {"label": _("Experiments"), "url_name": f"{DASHBOARD_NAMESPACE}:experiment-list"},
+            {"label": _("Marketing campaigns"), "url_name": f"{DASHBOARD_NAMESPACE}:marketing-campaign-list"},
+            {"label": _("Customer segments"), "url_name": f"{DASHBOARD_NAMESPACE}:marketing-segment-list"},
         ],
     }
 ]
@@ -63,6 +65,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "oscar-llm-purge-tickets": {"task": "oscar_llm.tasks.purge_old_tickets", "schedule": 86400.0},
     "oscar-llm-experiment-exposures": {"task": "oscar_llm.experiments.flush_exposures", "schedule": 60.0},
     "oscar-llm-experiment-bandits": {"task": "oscar_llm.experiments.update_bandits", "schedule": 600.0},
+    "oscar-llm-marketing-profiles": {"task": "oscar_llm.tasks.marketing_profiles", "schedule": 86400.0},
 }
 
 

@@ -23,6 +23,7 @@ VIEW_RECOMMENDATION_STATS_PERM = "oscar_llm.view_recommendationstat"
 VIEW_EXPERIMENTS_PERM = "oscar_llm.view_experiment"
 RUN_EXPERIMENTS_PERM = "oscar_llm.change_experiment"
 ANSWER_QUESTIONS_PERM = "oscar_llm.answer_productquestion"
+MANAGE_CAMPAIGNS_PERM = "oscar_llm.manage_campaign"
 
 Rule = list[str] | tuple[list[str], ...]
 
@@ -46,6 +47,8 @@ VIEW_EXPERIMENTS: Rule = (["is_staff", VIEW_EXPERIMENTS_PERM], ["is_staff", "is_
 RUN_EXPERIMENTS: Rule = (["is_staff", RUN_EXPERIMENTS_PERM], ["is_staff", "is_superuser"])
 # Product answers are published on the storefront; the queue shows what customers asked.
 ANSWER_QUESTIONS: Rule = (["is_staff", ANSWER_QUESTIONS_PERM], ["is_staff", "is_superuser"])
+# Campaigns email customers and show who is in which segment.
+MANAGE_CAMPAIGNS: Rule = (["is_staff", MANAGE_CAMPAIGNS_PERM], ["is_staff", "is_superuser"])
 
 
 def allowed(user: Any, rule: Rule) -> bool:
@@ -88,3 +91,7 @@ class CanViewExperiments(RulePermission):
 
 class CanRunExperiments(RulePermission):
     rule = RUN_EXPERIMENTS
+
+
+class CanManageCampaigns(RulePermission):
+    rule = MANAGE_CAMPAIGNS

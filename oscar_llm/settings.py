@@ -168,6 +168,29 @@ DEFAULTS: dict[str, Any] = {
         "WRITER": "quote",
         "MAX_NEW_TOKENS": 48,
     },
+    # Marketing campaigns (oscar_llm.marketing).
+    "MARKETING": {
+        # Lifecycle by days since the last order: new (first order within NEW_DAYS), active, lapsing, lapsed.
+        "NEW_DAYS": 30,
+        "ACTIVE_DAYS": 60,
+        "LAPSING_DAYS": 180,
+        # A basket with lines, untouched this many hours and no order since, is abandoned (up to ABANDON_DAYS).
+        "ABANDON_HOURS": 2,
+        "ABANDON_DAYS": 14,
+        # Average price paid against the catalogue's median price: below VALUE_RATIO value, above PREMIUM_RATIO premium.
+        "VALUE_RATIO": 0.8,
+        "PREMIUM_RATIO": 1.25,
+        "HOLDOUT_SHARE": 0.1,
+        "ATTRIBUTION_DAYS": 7,
+        "VARIANTS": 2,
+        # Emails per batch (one job each) and at most this many emails a minute over all workers.
+        "SEND_BATCH": 50,
+        "SEND_RATE_PER_MINUTE": 600,
+        # A claimed send whose worker died is sent again after this many seconds (its row says it was not sent).
+        "CLAIM_TIMEOUT_SECONDS": 600,
+        "BANNED_WORDS": [],
+        "FROM_EMAIL": None,
+    },
 }
 
 IMPORT_STRINGS = ("GENERATOR", "EMBEDDER", "ADAPTER")

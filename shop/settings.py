@@ -214,6 +214,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# Where the file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes messages.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 LOGIN_REDIRECT_URL = "/"
 
@@ -245,6 +247,11 @@ if os.environ.get("OSCAR_LLM_OPENAI_BASE_URL"):
     }
 if os.environ.get("OSCAR_LLM_MODEL"):
     OSCAR_LLM["MODEL"] = os.environ["OSCAR_LLM_MODEL"]
+# Campaign sending: emails a minute over all workers, and after how long a dead worker's claim is taken over.
+OSCAR_LLM["MARKETING"] = {
+    "SEND_RATE_PER_MINUTE": int(os.environ.get("OSCAR_LLM_SEND_RATE_PER_MINUTE", "600")),
+    "CLAIM_TIMEOUT_SECONDS": int(os.environ.get("OSCAR_LLM_SEND_CLAIM_TIMEOUT", "600")),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

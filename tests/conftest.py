@@ -16,7 +16,7 @@ os.environ.setdefault("DJANGO_SECURE", "0")
 
 # Fixtures of one feature that tests elsewhere use too (the support browser test): registered here,
 # so no test module imports fixtures by name.
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.marketing.fixtures"]
 
 DATA_DIR = Path(os.environ.get("OSCAR_LLM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 NO_DATA_REASON = f"needs the public data sets, which are not at {DATA_DIR} (set OSCAR_LLM_DATA)"

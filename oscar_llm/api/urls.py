@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import content, experiments, jobs, qa, recommendations, support
+from . import content, experiments, jobs, marketing, qa, recommendations, support
 
 app_name = "oscar_llm_api"
 
@@ -13,6 +13,9 @@ router.register("experiments", experiments.ExperimentViewSet, basename="experime
 router.register("support/tickets", support.CustomerTicketViewSet, basename="support-ticket")
 router.register("support/drafts", support.SupportDraftViewSet, basename="support-draft")
 router.register("questions", qa.StaffQuestionViewSet, basename="qa-question")
+router.register("marketing/campaigns", marketing.CampaignViewSet, basename="marketing-campaign")
+router.register("marketing/segments", marketing.SegmentViewSet, basename="marketing-segment")
+router.register("marketing/variants", marketing.VariantViewSet, basename="marketing-variant")
 
 urlpatterns = [
     path("products/<int:pk>/copy/", content.PublishedCopyView.as_view(), name="product-copy"),

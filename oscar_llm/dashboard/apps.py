@@ -67,6 +67,20 @@ class LLMDashboardConfig(OscarDashboardConfig):
         "experiment-start": permissions.RUN_EXPERIMENTS,
         "experiment-stop": permissions.RUN_EXPERIMENTS,
         "experiment-roll-out": permissions.RUN_EXPERIMENTS,
+        # Marketing: segments show customers; campaigns email them.
+        "marketing-campaign-list": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-create": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-detail": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-generate": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-send": permissions.MANAGE_CAMPAIGNS,
+        "marketing-campaign-export": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-approve": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-edit": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-reject": permissions.MANAGE_CAMPAIGNS,
+        "marketing-variant-test": permissions.MANAGE_CAMPAIGNS,
+        "marketing-segment-list": permissions.MANAGE_CAMPAIGNS,
+        "marketing-segment-create": permissions.MANAGE_CAMPAIGNS,
+        "marketing-profiles-refresh": permissions.MANAGE_CAMPAIGNS,
     }
 
     def get_urls(self) -> list:
@@ -77,6 +91,7 @@ class LLMDashboardConfig(OscarDashboardConfig):
             *self.recommendation_urls(),
             *self.experiment_urls(),
             *self.qa_urls(),
+            *self.marketing_urls(),
         ]
         return self.post_process_urls(urls)
 
@@ -154,4 +169,45 @@ class LLMDashboardConfig(OscarDashboardConfig):
             path("experiments/<int:pk>/stop/", v("ExperimentStopView").as_view(), name="experiment-stop"),
             path("experiments/<int:pk>/roll-out/", v("ExperimentRollOutView").as_view(), name="experiment-roll-out"),
             path("experiments/<int:pk>/export.csv", v("ExperimentCSVView").as_view(), name="experiment-csv"),
+        ]
+
+    def marketing_urls(self) -> list[URLPattern]:
+        def v(name: str) -> type:
+            return view("marketing_views", name)
+
+        campaign_action, variant_action = v("CampaignActionView"), v("VariantActionView")
+        return [
+            path("marketing/", v("CampaignListView").as_view(), name="marketing-campaign-list"),
+            path("marketing/new/", v("CampaignCreateView").as_view(), name="marketing-campaign-create"),
+            path("marketing/<int:pk>/", v("CampaignDetailView").as_view(), name="marketing-campaign-detail"),
+            path(
+                "marketing/<int:pk>/generate/",
+                campaign_action.as_view(action="generate"),
+                name="marketing-campaign-generate",
+            ),
+            path("marketing/<int:pk>/send/", campaign_action.as_view(action="send"), name="marketing-campaign-send"),
+            path("marketing/<int:pk>/export/", v("CampaignExportView").as_view(), name="marketing-campaign-export"),
+            path(
+                "marketing/variant/<int:pk>/approve/",
+                variant_action.as_view(action="approve"),
+                name="marketing-variant-approve",
+            ),
+            path(
+                "marketing/variant/<int:pk>/edit/", variant_action.as_view(action="edit"), name="marketing-variant-edit"
+            ),
+            path(
+                "marketing/variant/<int:pk>/reject/",
+                variant_action.as_view(action="reject"),
+                name="marketing-variant-reject",
+            ),
+            path(
+                "marketing/variant/<int:pk>/test/", variant_action.as_view(action="test"), name="marketing-variant-test"
+            ),
+            path("marketing/segments/", v("SegmentListView").as_view(), name="marketing-segment-list"),
+            path("marketing/segments/new/", v("SegmentCreateView").as_view(), name="marketing-segment-create"),
+            path(
+                "marketing/profiles/refresh/",
+                v("ProfilesRefreshView").as_view(),
+                name="marketing-profiles-refresh",
+            ),
         ]

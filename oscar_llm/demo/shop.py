@@ -754,6 +754,7 @@ class DemoShopBuilder:
         self.switch_features_on()
         self.ensure_support()
         self.ensure_questions()
+        self.ensure_marketing()
         summary = self.summary()
         summary.seconds = (timezone.now() - started).total_seconds()
         return summary
@@ -1105,6 +1106,13 @@ class DemoShopBuilder:
         self.created["questions"] = self.created.get("questions", 0) + ensure_questions(
             [p.email for p in self.profiles]
         )
+
+    def ensure_marketing(self) -> None:
+        """Consent, segments, a 20% offer and one campaign whose copy the worker writes, ready for review."""
+        from oscar_llm.demo.marketing import ensure_marketing_demo
+
+        for key, count in ensure_marketing_demo([p.email for p in self.profiles], now=self.now).items():
+            self.created[key] = self.created.get(key, 0) + count
 
     # Summary
 

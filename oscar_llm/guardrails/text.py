@@ -1,4 +1,4 @@
-"""Checks that judge any text on its own: length, repeated words, banned words, numbers, names.
+"""Checks that judge any text on its own: length, repeated words, banned words, numbers, names, fluency.
 
 Each returns the problems it finds as messages (an empty list when there are none); the
 feature that calls it decides what a problem is called and what it is compared with.

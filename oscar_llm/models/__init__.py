@@ -7,6 +7,17 @@ from .content import VOICE_CACHE_KEY, ContentDraft, ContentKind, ContentVersion,
 from .core import FEATURE_CACHE_KEY, Feature, FeatureSwitch, Job
 from .experiments import EXPERIMENTS_CACHE_KEY, Arm, Experiment, ExperimentExposure, ExperimentUnit
 from .interactions import Interaction
+from .marketing import (
+    Campaign,
+    CampaignClick,
+    CampaignSend,
+    CampaignVariant,
+    CustomerProfile,
+    Lifecycle,
+    MarketingConsent,
+    MarketingSegment,
+    PriceSegment,
+)
 from .qa import QA_MAX_QUESTION_CHARS, ProductQuestion, QuestionVote
 from .recommendations import (
     RECOMMENDATION_BLOCKS_CACHE_KEY,
@@ -26,6 +37,15 @@ __all__ = [
     "Experiment",
     "ExperimentExposure",
     "ExperimentUnit",
+    "PriceSegment",
+    "MarketingSegment",
+    "MarketingConsent",
+    "Lifecycle",
+    "CustomerProfile",
+    "CampaignVariant",
+    "CampaignSend",
+    "CampaignClick",
+    "Campaign",
     "FEATURE_CACHE_KEY",
     "QA_MAX_QUESTION_CHARS",
     "RECOMMENDATION_BLOCKS_CACHE_KEY",

@@ -27,6 +27,7 @@ PERMISSION_OF_RULE = {
     id(permissions.VIEW_EXPERIMENTS): permissions.VIEW_EXPERIMENTS_PERM,
     id(permissions.RUN_EXPERIMENTS): permissions.RUN_EXPERIMENTS_PERM,
     id(permissions.ANSWER_QUESTIONS): permissions.ANSWER_QUESTIONS_PERM,
+    id(permissions.MANAGE_CAMPAIGNS): permissions.MANAGE_CAMPAIGNS_PERM,
 }
 
 

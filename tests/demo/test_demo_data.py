@@ -407,3 +407,23 @@ def test_every_feature_is_switched_on(demo):
     for feature in Feature:
         assert FeatureSwitch.is_enabled(feature), feature
     assert ShopVoice.objects.exists()
+
+
+def test_the_demo_leaves_a_campaign_ready_for_review(demo, client):
+    from oscar_llm.demo.marketing import CAMPAIGN_NAME
+    from oscar_llm.marketing import campaigns
+    from oscar_llm.models import Campaign, Job, MarketingConsent
+
+    campaign = Campaign.objects.get(name=CAMPAIGN_NAME)
+    assert campaign.segments.exists() and campaign.products.exists()
+    assert campaigns.offer_terms(campaign)["percent"] == 20
+    assert MarketingConsent.objects.filter(opted_in=True).count() >= 15
+    job = Job.objects.get(kind=campaigns.COPY_JOB, target_id=campaign.pk)
+    assert job.status == Job.Status.PENDING  # the worker bin/demo starts writes it
+    variants = campaigns.write_copy(campaign, generator=None)  # what that worker does, without a model
+    assert len(variants) == 2 and all(v.status == "draft" for v in variants), [v.reasons for v in variants]
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.REVIEW
+    assert client.login(username="staff@example.com", password="staff-password")
+    page = client.get(f"/dashboard/llm/marketing/{campaign.pk}/")
+    assert page.status_code == 200 and variants[0].subject in page.content.decode()

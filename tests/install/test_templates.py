@@ -32,6 +32,9 @@ PLUGIN_TEMPLATES = Path(oscar_llm.__file__).resolve().parent / "templates"
 DETAIL = "oscar/catalogue/detail.html"
 CARD = "oscar/catalogue/partials/product.html"
 BASKET = "oscar/basket/basket.html"
+BROWSE = "oscar/catalogue/browse.html"
+# The registration pages, with the marketing opt-in box.
+REGISTRATION = ["oscar/customer/registration.html", "oscar/customer/login_registration.html"]
 
 
 def plugin_overrides() -> list[str]:
@@ -56,8 +59,9 @@ def oscar_blocks(name: str) -> list[str]:
 
 
 def test_the_plugin_overrides_exactly_the_templates_it_says_and_each_extends_oscars():
-    assert plugin_overrides() == [BASKET, DETAIL, CARD, "oscar/customer/partials/standard_tabs.html"]
-    for name in (BASKET, CARD, DETAIL):
+    tabs = "oscar/customer/partials/standard_tabs.html"
+    assert plugin_overrides() == sorted([BASKET, DETAIL, CARD, tabs, BROWSE, *REGISTRATION])
+    for name in (BASKET, CARD, DETAIL, BROWSE, *REGISTRATION):
         source = (PLUGIN_TEMPLATES / name).read_text()
         assert source.startswith(f'{{% extends "{name}" %}}'), name
 

@@ -38,6 +38,9 @@ class Command(BaseCommand):
         self.add_qa_arguments(
             self.add_subcommand(subparsers, "qa", "Product questions: evidence ranking, answerability, answers.")
         )
+        self.add_marketing_arguments(
+            self.add_subcommand(subparsers, "marketing", "Campaign emails per segment for catalogue rows.")
+        )
 
     def add_subcommand(self, subparsers: Any, name: str, help: str) -> CommandParser:
         sub = subparsers.add_parser(name, help=help)
@@ -87,6 +90,47 @@ class Command(BaseCommand):
             f"{summary['accepted_from_pattern']} by the facts' pattern), "
             f"{summary['accepted_contradictions']} accepted contradicting "
             f"gender/colour/article type, {summary['items_per_second']} items/s, model {summary['model']}"
+        )
+        return summary
+
+    # -- marketing ------------------------------------------------------------------------------
+
+    def add_marketing_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--catalogue", required=True, help="A fashion-format CSV (id, gender, ..., productDisplayName)."
+        )
+        parser.add_argument("--model", help="Model directory (default: the configured generator).")
+        parser.add_argument("--limit", type=int, default=200, help="Evaluate the first N rows (default 200).")
+        parser.add_argument("--out", help="Write one JSON object per email to this JSONL file.")
+        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--seed", type=int, default=0, help="Seeds the made-up offers.")
+
+    def handle_marketing(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ...evaluation.marketing import evaluate_marketing
+        from ...llm.base import ModelUnavailable
+
+        try:
+            generator = self.load_generator(options.get("model"))
+        except ModelUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            summary = evaluate_marketing(
+                options["catalogue"],
+                generator,
+                limit=options["limit"],
+                out=options.get("out"),
+                batch_size=options["batch_size"],
+                seed=options["seed"],
+                progress=options["verbosity"] > 0,
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"marketing: {summary['accepted']}/{summary['generated']} emails accepted "
+            f"({summary['accepted_rate']:.1%}; product name by the model in {summary['accepted_name_from_model']}), "
+            f"{summary['accepted_with_terms_not_in_facts']} accepted stating terms not in the facts, "
+            f"{summary['accepted_contradicting_row']} contradicting gender/colour/article type, "
+            f"{summary['items_per_second']} emails/s, model {summary['model']}"
         )
         return summary
 
