@@ -32,8 +32,9 @@ def ready() -> None:
     interactions.interactions_saved.connect(history.on_interactions_saved, dispatch_uid="oscar_llm_rec_events")
     interactions.visitor_merged.connect(history.on_visitor_merged, dispatch_uid="oscar_llm_rec_merged")
 
-    # Cached blocks are stale when availability, purchases or the rules change.
-    for sender in (Product, StockRecord):
+    # Cached blocks (and what blocks keep in memory) are stale when availability, purchases, a
+    # product's categories or the rules change.
+    for sender in (Product, StockRecord, ProductCategory, get_model("order", "Line")):
         post_save.connect(
             block_cache.bump_generation, sender=sender, dispatch_uid=f"oscar_llm_recblock_{sender.__name__}"
         )
