@@ -6,7 +6,10 @@ Measured in one run, on its own SQLite database (var/bench_recommendations.sqlit
     two cores and does not change serving time), with synthetic visitor histories over them;
   * the engine fitted by the production code path (``precompute.fit``), neighbour lists
     precomputed for --precompute products (the most interacted first) and every active customer;
-  * p95/median time of ``block_items`` for each block, with a warm cache and a cold cache;
+  * p95/median time of ``block_items`` (the block's data: lists, rules, products and stock) for each
+    block: warm (the same sampled calls run once before, so the process's memory and the cache hold
+    what they read) and cold (the cache and the process's memory emptied before every call);
+  * the block template's rendering of those items, measured apart;
   * the product page and the basket page (logged-in customer with a list and a basket of two),
     median time with the recommendation blocks on against the feature switched off, interleaved.
 
@@ -164,7 +167,7 @@ def main() -> None:
     from oscar.core.loading import get_model
 
     from oscar_llm.models import Feature, FeatureSwitch, RecommendationBlock, RecommendationList
-    from oscar_llm.recommendations import precompute, services
+    from oscar_llm.recommendations import blocks, memory, precompute, services
     from oscar_llm.recommendations.config import SIMILAR, USER
     from oscar_llm.settings import llm_settings
 
@@ -204,35 +207,84 @@ def main() -> None:
     pids = sorted(products)
     FeatureSwitch.set(Feature.RECOMMENDATIONS, enabled=True)
 
-    def call(block: str):
-        pid = rng.choice(pids)
+    def sample(block: str) -> tuple[int, int, int]:
+        return (rng.choice(pids), rng.choice(list(users)), rng.choice(pids))
+
+    def call(block: str, args: tuple[int, int, int]):
+        pid, uid, other = args
         if block == services.SIMILAR_BLOCK:
             return services.block_items(block, product=products[pid], limit=4)
         if block == services.FOR_YOU:
-            return services.block_items(block, user=users[rng.choice(list(users))], product=products[pid], limit=4)
-        return services.block_items(block, basket_product_ids=[pid, rng.choice(pids)], limit=4)
+            return services.block_items(block, user=users[uid], product=products[pid], limit=4)
+        return services.block_items(block, basket_product_ids=[pid, other], limit=4)
 
     serve: dict[str, dict[str, float]] = {}
     for block in services.BLOCKS:
-        for mode in ("warm", "cold"):
+        calls = [sample(block) for _ in range(args.samples)]
+        # "warm, no memory": the warm cache alone (the process keeps nothing), the path before the memory.
+        for mode in ("warm", "warm, no memory", "cold"):
             times, empty = [], 0
-            for _ in range(30):
-                call(block)
-            for _ in range(args.samples):
+            kept = memory.MAX_ENTRIES
+            if mode == "warm, no memory":
+                memory.MAX_ENTRIES = 0
+                memory.clear()
+            if mode.startswith("warm"):
+                for one in calls:  # what these calls read is now in the cache (and in memory)
+                    call(block, one)
+            for one in calls:
                 if mode == "cold":
                     cache.clear()
+                    memory.clear()
                 start = time.perf_counter()
-                items = call(block)
+                items = call(block, one)
                 times.append(time.perf_counter() - start)
                 empty += not items
+            memory.MAX_ENTRIES = kept
             serve[f"{block}/{mode}"] = {
                 "p95_ms": round(percentile(times, 0.95) * 1000, 3),
                 "median_ms": round(statistics.median(times) * 1000, 3),
                 "empty": empty,
             }
             print(
-                f"block {block:>16} {mode}: p95 {serve[f'{block}/{mode}']['p95_ms']:.2f} ms, "
+                f"block {block:>16} {mode:>15}: p95 {serve[f'{block}/{mode}']['p95_ms']:.2f} ms, "
                 f"median {serve[f'{block}/{mode}']['median_ms']:.2f} ms, {empty} empty of {args.samples}"
+            )
+
+    # --- the block template alone, on the items of a warm call ------------------------------------
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+    from oscar.core.loading import get_class
+
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    request.strategy = get_class("partner.strategy", "Selector")().strategy(request=request, user=request.user)
+    config = {"size": 4, "title": "Bench"}
+    for block in services.BLOCKS:
+        calls = [sample(block) for _ in range(50)]
+        times = []
+        for n, one in enumerate(calls * 3):
+            pid, uid, other = one
+            kwargs = {"product": products[pid]}
+            if block == services.FOR_YOU:
+                request.user = users[uid]
+            data = blocks._work_out(block, config, request=request, basket=None, shown=set(), **kwargs)
+            if data is None:
+                continue
+            start = time.perf_counter()
+            render_to_string("oscar_llm/recommendations/block.html", data, request)
+            if n >= len(calls):  # the first pass warms the template loader and image caches
+                times.append(time.perf_counter() - start)
+        request.user = AnonymousUser()
+        if times:
+            serve[f"{block}/render"] = {
+                "p95_ms": round(percentile(times, 0.95) * 1000, 3),
+                "median_ms": round(statistics.median(times) * 1000, 3),
+                "renders": len(times),
+            }
+            print(
+                f"block {block:>16} template: p95 {serve[f'{block}/render']['p95_ms']:.2f} ms, "
+                f"median {serve[f'{block}/render']['median_ms']:.2f} ms ({len(times)} renders)"
             )
 
     # --- pages: blocks on vs off ----------------------------------------------------------------
@@ -305,6 +357,7 @@ def main() -> None:
         "blocks_rendered_per_page_on": shown,
         "fit": fit_summary,
         "python": sys.version.split()[0],
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
     print(json.dumps(result))
 

@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
         "model": "",
         "timeout": 60,
         "max_retries": 3,
+        # Requests in flight at once per worker (a batch of 128 titles is 128 requests); servers
+        # such as vLLM batch concurrent requests themselves (bench/bench_openai_concurrency.py).
+        "concurrency": 8,
     },
     # Embeddings: the bundled all-MiniLM-L6-v2 unless a local path is given.
     "EMBEDDER": "oscar_llm.llm.embeddings.SentenceTransformerEmbedder",
@@ -87,6 +90,13 @@ DEFAULTS: dict[str, Any] = {
     "JOB_MAX_ATTEMPTS": 5,
     "JOB_LEASE_SECONDS": 600,
     "JOB_REQUEUE_AFTER_SECONDS": 120,
+    # Job family -> Celery queue (docs/architecture.md, "Queues"). The families: "text" (text
+    # generation: product copy, support drafts), "embeddings" (MiniLM vectors), "fits"
+    # (recommendation fits and list refreshes), "email" (customer e-mail). A family left out (or
+    # None) goes to Celery's default queue, so one plain `celery -A shop worker` runs everything.
+    # E.g. {"text": "llm-text", "embeddings": "llm-small", "fits": "llm-small", "email": "llm-small"}
+    # puts text generation on the workers started with `-Q llm-text` (GPU hosts).
+    "QUEUES": {},
     # How long pages cache published copy (publishing clears it at once in the
     # process that publishes; other processes see it after this many seconds).
     "CACHE_TIMEOUT": 60,

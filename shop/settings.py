@@ -245,6 +245,8 @@ if os.environ.get("OSCAR_LLM_OPENAI_BASE_URL"):
         "api_key": os.environ.get("OSCAR_LLM_OPENAI_API_KEY", ""),
         "model": os.environ.get("OSCAR_LLM_OPENAI_MODEL", ""),
     }
+    if os.environ.get("OSCAR_LLM_OPENAI_CONCURRENCY"):
+        OSCAR_LLM["OPENAI"]["concurrency"] = int(os.environ["OSCAR_LLM_OPENAI_CONCURRENCY"])
 if os.environ.get("OSCAR_LLM_MODEL"):
     OSCAR_LLM["MODEL"] = os.environ["OSCAR_LLM_MODEL"]
 # Campaign sending: emails a minute over all workers, and after how long a dead worker's claim is taken over.
@@ -252,6 +254,12 @@ OSCAR_LLM["MARKETING"] = {
     "SEND_RATE_PER_MINUTE": int(os.environ.get("OSCAR_LLM_SEND_RATE_PER_MINUTE", "600")),
     "CLAIM_TIMEOUT_SECONDS": int(os.environ.get("OSCAR_LLM_SEND_CLAIM_TIMEOUT", "600")),
 }
+# Job family -> Celery queue, e.g. "text=llm-text,embeddings=llm-small,fits=llm-small,email=llm-small"
+# (README, "Many workers, one shop"); unset: every job on Celery's default queue.
+if os.environ.get("OSCAR_LLM_QUEUES"):
+    OSCAR_LLM["QUEUES"] = dict(
+        pair.strip().split("=", 1) for pair in os.environ["OSCAR_LLM_QUEUES"].split(",") if "=" in pair
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

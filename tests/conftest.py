@@ -65,9 +65,13 @@ def _eager_celery(settings):
 def _clear_caches():
     from django.core.cache import cache
 
+    from oscar_llm.recommendations import memory
+
     cache.clear()
+    memory.clear()  # what a block reads, kept in this process (docs/architecture.md, "Blocks from memory")
     yield
     cache.clear()
+    memory.clear()
 
 
 @pytest.fixture

@@ -53,9 +53,17 @@ def redis_broker(url: str) -> Iterator[Any]:
 
 
 class Worker:
-    """One ``celery -A shop worker --pool solo`` process on ``broker_url``; ``env`` adds settings."""
+    """One ``celery -A shop worker --pool solo`` process on ``broker_url``; ``env`` adds settings,
+    ``queues`` are the queues it consumes (``-Q``; default: Celery's default queue)."""
 
-    def __init__(self, log_path: Path, broker_url: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        log_path: Path,
+        broker_url: str,
+        env: dict[str, str] | None = None,
+        queues: list[str] | None = None,
+        name: str = "",
+    ) -> None:
         full_env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -66,8 +74,13 @@ class Worker:
         full_env.pop("CELERY_TASK_ALWAYS_EAGER", None)
         self.log_path = log_path
         self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        command = [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo", "--loglevel", "INFO"]
+        if queues:
+            command += ["-Q", ",".join(queues)]
+        if name:
+            command += ["-n", f"{name}@%h"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo", "--loglevel", "INFO"],
+            command,
             cwd=ROOT,
             env=full_env,
             stdout=self.log,
@@ -99,8 +112,10 @@ def worker_starter(tmp_path: Path, broker_url: str, env: dict[str, str]) -> Iter
     """``start()`` launches another worker; every one started is stopped on exit."""
     workers: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(tmp_path / f"worker{len(workers)}.log", broker_url, env)
+    def start(queues: list[str] | None = None, extra_env: dict[str, str] | None = None, name: str = "") -> Worker:
+        worker = Worker(
+            tmp_path / f"worker{len(workers)}.log", broker_url, {**env, **(extra_env or {})}, queues=queues, name=name
+        )
         workers.append(worker)
         return worker
 

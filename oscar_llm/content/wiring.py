@@ -16,9 +16,12 @@ def ready() -> None:
     from . import receivers, services, tasks  # noqa: F401  (tasks: registers them)
 
     for kind, batch_size in services.GENERATION_BATCH_SIZES.items():
-        jobs.register_kind(services.JOB_PREFIX + kind, services.run_generation_jobs, batch_size=batch_size)
-    jobs.register_kind(services.PLAN_JOB, services.run_plan_jobs, batch_size=50)
-    jobs.register_kind(services.BULK_JOB, services.run_bulk_jobs, batch_size=1)
+        jobs.register_kind(
+            services.JOB_PREFIX + kind, services.run_generation_jobs, batch_size=batch_size, family=jobs.TEXT
+        )
+    # Planning and bulk requests only write job rows, but they belong to the text pipeline.
+    jobs.register_kind(services.PLAN_JOB, services.run_plan_jobs, batch_size=50, family=jobs.TEXT)
+    jobs.register_kind(services.BULK_JOB, services.run_bulk_jobs, batch_size=1, family=jobs.TEXT)
 
     post_save.connect(
         receivers.product_saved, sender=get_model("catalogue", "Product"), dispatch_uid="oscar_llm_product_saved"

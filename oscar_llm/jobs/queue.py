@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from ..models import Job
 from ..settings import llm_settings
-from .registry import JobKind, get_kind
+from .registry import FAMILIES, JobKind, get_kind, kind_family
 
 logger = logging.getLogger(__name__)
 
@@ -51,25 +51,49 @@ def worker_token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def send(job_ids: list[int], countdown: int | None = None) -> None:
-    """Send one Celery message for ``job_ids`` now (most callers want :func:`nudge`)."""
+def queue_for(kind: str | JobKind) -> str | None:
+    """The Celery queue of ``kind``'s messages: ``OSCAR_LLM["QUEUES"][its family]``; ``None`` (the
+    default, for a family the setting leaves out) is Celery's default queue."""
+    return (llm_settings.QUEUES or {}).get(kind_family(kind)) or None
+
+
+def queues() -> dict[str, str | None]:
+    """Family -> queue, for every family (``None``: Celery's default queue)."""
+    routes = llm_settings.QUEUES or {}
+    return {family: routes.get(family) or None for family in FAMILIES}
+
+
+def send(job_ids: list[int], countdown: int | None = None, *, kind: str | JobKind | None = None) -> None:
+    """Send the Celery messages for ``job_ids`` now (most callers want :func:`nudge`): one message per
+    queue, each job to the queue of its kind's family. ``kind``, when the caller knows that every
+    job is of it, saves looking the kinds up."""
     if not job_ids:
         return
+    if kind is not None:
+        by_queue: dict[str | None, list[int]] = {queue_for(kind): list(job_ids)}
+    else:
+        by_queue = {}
+        for pk, job_kind in Job.objects.filter(pk__in=job_ids).values_list("pk", "kind").order_by("pk"):
+            by_queue.setdefault(queue_for(job_kind), []).append(pk)
     from celery import current_app
 
-    try:
-        current_app.signature(RUN_JOBS_TASK, args=(list(job_ids),)).apply_async(countdown=countdown)
-    except Exception:  # a broker that is down must not break the request; the sweep re-sends
-        logger.warning("Could not send a nudge for jobs %s; the sweep will retry.", job_ids, exc_info=True)
-        return
-    Job.objects.filter(pk__in=job_ids).update(queued_at=timezone.now())
+    for queue, ids in by_queue.items():
+        options: dict[str, Any] = {"countdown": countdown}
+        if queue:
+            options["queue"] = queue
+        try:
+            current_app.signature(RUN_JOBS_TASK, args=(ids,)).apply_async(**options)
+        except Exception:  # a broker that is down must not break the request; the sweep re-sends
+            logger.warning("Could not send a nudge for jobs %s; the sweep will retry.", ids, exc_info=True)
+            continue
+        Job.objects.filter(pk__in=ids).update(queued_at=timezone.now())
 
 
-def nudge(job_ids: Iterable[int], *, countdown: int | None = None) -> None:
+def nudge(job_ids: Iterable[int], *, countdown: int | None = None, kind: str | JobKind | None = None) -> None:
     """Send the Celery message once the current transaction has committed."""
     ids = list(job_ids)
     if ids:
-        transaction.on_commit(lambda: send(ids, countdown=countdown))
+        transaction.on_commit(lambda: send(ids, countdown=countdown, kind=kind))
 
 
 class _OncePass:
@@ -141,7 +165,7 @@ def request(
         job.refresh_from_db()
         created = True
     if created and send:
-        nudge([job.pk], countdown=countdown)
+        nudge([job.pk], countdown=countdown, kind=name)
     return job, created
 
 
@@ -206,7 +230,7 @@ def fail(job: Job, error: str, *, retry: bool = True) -> bool:
         claimed_by="",
         next_attempt_at=now + timedelta(seconds=backoff),
     )
-    send([job.pk], countdown=backoff)
+    send([job.pk], countdown=backoff, kind=job.kind)
     return True
 
 

@@ -14,9 +14,9 @@ def ready() -> None:
     from .campaigns import COPY_JOB, SEND_JOB, run_copy_jobs, run_send_jobs
     from .profiles import PROFILE_JOB, run_profile_jobs
 
-    jobs.register_kind(PROFILE_JOB, run_profile_jobs, batch_size=10)
-    jobs.register_kind(COPY_JOB, run_copy_jobs, batch_size=4)
-    jobs.register_kind(SEND_JOB, run_send_jobs, batch_size=1)
+    jobs.register_kind(PROFILE_JOB, run_profile_jobs, batch_size=10, family=jobs.FITS)
+    jobs.register_kind(COPY_JOB, run_copy_jobs, batch_size=4, family=jobs.TEXT)
+    jobs.register_kind(SEND_JOB, run_send_jobs, batch_size=1, family=jobs.EMAIL)
 
     get_class("customer.signals", "user_registered").connect(
         receivers.user_registered, dispatch_uid="oscar_llm_marketing_registered"

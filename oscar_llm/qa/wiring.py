@@ -11,7 +11,7 @@ def ready() -> None:
     from .kinds import ANSWER_JOB
     from .services import run_answer_jobs
 
-    jobs.register_kind(ANSWER_JOB, run_answer_jobs, batch_size=8)
+    jobs.register_kind(ANSWER_JOB, run_answer_jobs, batch_size=8, family=jobs.TEXT)
 
 
 def storefront_urls() -> list:

@@ -28,29 +28,29 @@ from django.core.cache import cache
 from django.utils import translation
 
 from ..interactions import visitor_key
-from . import serving
+from . import memory, serving
 from .services import BASKET_COMPLETE, FOR_YOU
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "oscar_llm:recblock:generation"
+GENERATION_KEY = memory.GENERATION_KEY
 BLOCK_CACHE_SECONDS = 60
 
 
 def generation() -> int:
     value = cache.get(GENERATION_KEY)
     if value is None:
-        value = 1
-        cache.add(GENERATION_KEY, value, timeout=None)
+        value = memory.seed(GENERATION_KEY)  # a random start: memory kept under an old value is dropped
     return int(value)
 
 
 def bump_generation(*args: Any, **kwargs: Any) -> None:
     """Every cached block is stale (availability, purchases or rules changed)."""
+    memory.drop_generation_maps()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
-        cache.set(GENERATION_KEY, 2, timeout=None)
+        memory.seed(GENERATION_KEY)
     except Exception:
         logger.exception("Could not invalidate the cached recommendation blocks")
 
@@ -80,6 +80,7 @@ def block_key(
     shown: set[int],
 ) -> str:
     """The cache key of ``block`` as this visitor would see it now (reads what the service reads)."""
+    memory.current()
     user = getattr(request, "user", None) if request is not None else None
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     visitor = "" if user_id else (visitor_key(request) if request is not None else "")

@@ -102,9 +102,14 @@ def _work_out(block: str, config: dict, *, request: Any, product: Any, basket: A
     if not items:
         return None
     products = [item.product for item in items]
-    # One query per relation for the whole block instead of one per item
-    # (image and price partials read these); skipped for what the service prefetched.
-    prefetch_related_objects(products, "images", "stockrecords")
+    # One query per relation for the whole block instead of one per item (image and price partials
+    # read these). Products kept in memory (recommendations/memory.py) keep what an earlier block
+    # fetched; only the others are fetched now (Django looks at the first product alone to decide
+    # whether a relation is fetched, so a mixed list would cost one query per item).
+    for relation in ("images", "stockrecords"):
+        missing = [p for p in products if relation not in getattr(p, "_prefetched_objects_cache", {})]
+        if missing:
+            prefetch_related_objects(missing, relation)
     from .block_cache import generation
 
     return {

@@ -1,9 +1,12 @@
-"""Business rules, applied in the query when a block is read (never by the model).
+"""Business rules, applied when a block is read (never by the model).
 
 The model ranks; these decide what may be shown at all: public, available to buy (stock),
 not bought already (configurable), not in the basket, not the product on screen, the shop
-owner's product and category rules. They are applied to the candidate ids in one SQL query,
-so a rule changed in admin takes effect on the next request, whatever the precomputed lists say.
+owner's product and category rules. What each product is (public, a variant, available to buy,
+its categories) and what each customer bought is worked out by SQL for the candidates the
+process has not seen yet and then kept in memory (:mod:`.memory`) until a product, stock record,
+order or rule changes, so a rule changed in admin takes effect on the next request, whatever the
+precomputed lists say.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from oscar.core.loading import get_model
 
 from ..models import RECOMMENDATION_RULES_CACHE_KEY as RULES_CACHE_KEY
 from ..models import RecommendationRule
+from . import memory
 from .config import setting
 
 Product = get_model("catalogue", "Product")
@@ -39,6 +43,10 @@ class BlockRules:
 
 
 def _load_rules() -> list[dict[str, Any]]:
+    return memory.get("rules", "rows", _shared_rules)
+
+
+def _shared_rules() -> list[dict[str, Any]]:
     rows = cache.get(RULES_CACHE_KEY)
     if rows is None:
         rows = list(
@@ -69,14 +77,6 @@ def rules_for(block: str) -> BlockRules:
     return rules
 
 
-def _in_categories(paths: Iterable[str]) -> Exists:
-    """The product is in one of these categories or below them (treebeard paths)."""
-    under = Q()
-    for path in paths:
-        under |= Q(category__path__startswith=path)
-    return Exists(ProductCategory.objects.filter(under, product_id=OuterRef("pk")))
-
-
 def available_to_buy() -> Q:
     """Oscar's default strategy in SQL (StockRequired): a stock record with net stock > 0, or any
     stock record when the product class does not track stock. A parent counts through its children.
@@ -92,6 +92,35 @@ def available_to_buy() -> Q:
     return in_stock | untracked
 
 
+def _showable(ids: list[int]) -> dict[int, bool]:
+    """Public, not a variant, available to buy: one query for the ids not yet in memory."""
+    qs = Product.objects.filter(pk__in=ids, is_public=True).exclude(structure=Product.CHILD)
+    showable = set(qs.filter(available_to_buy()).order_by().values_list("pk", flat=True))
+    return {pid: pid in showable for pid in ids}
+
+
+def _category_paths(ids: list[int]) -> dict[int, tuple[str, ...]]:
+    paths: dict[int, list[str]] = {pid: [] for pid in ids}
+    for pid, path in ProductCategory.objects.filter(product_id__in=ids).values_list("product_id", "category__path"):
+        paths[pid].append(path)
+    return {pid: tuple(found) for pid, found in paths.items()}
+
+
+def _purchased(user_ids: list[int]) -> dict[int, frozenset[int]]:
+    """The products (and their parents) each customer has ordered."""
+    bought: dict[int, set[int]] = {uid: set() for uid in user_ids}
+    rows = Line.objects.filter(order__user_id__in=user_ids).values_list(
+        "order__user_id", "product_id", "product__parent_id"
+    )
+    for uid, pid, parent_id in rows:
+        bought[uid].update(p for p in (pid, parent_id) if p)
+    return {uid: frozenset(found) for uid, found in bought.items()}
+
+
+def _under(paths: tuple[str, ...], prefixes: list[str]) -> bool:
+    return any(path.startswith(prefix) for path in paths for prefix in prefixes)
+
+
 def allowed_ids(
     candidate_ids: Iterable[int],
     *,
@@ -99,18 +128,18 @@ def allowed_ids(
     user: Any = None,
     exclude_ids: Iterable[int] = (),
 ) -> set[int]:
-    """The subset of ``candidate_ids`` a block may show: one query."""
+    """The subset of ``candidate_ids`` a block may show (from memory; SQL for what it lacks)."""
     ids = set(candidate_ids) - set(exclude_ids) - rules.excluded
     if not ids:
         return set()
-    qs = Product.objects.filter(pk__in=ids, is_public=True).exclude(structure=Product.CHILD)
-    qs = qs.filter(available_to_buy())
-    if rules.include_paths:
-        qs = qs.filter(_in_categories(rules.include_paths))
-    if rules.exclude_paths:
-        qs = qs.exclude(_in_categories(rules.exclude_paths))
-    if setting("EXCLUDE_PURCHASED") and user is not None and getattr(user, "is_authenticated", False):
-        lines = Line.objects.filter(order__user_id=user.pk)
-        qs = qs.exclude(Exists(lines.filter(product_id=OuterRef("pk"))))
-        qs = qs.exclude(Exists(lines.filter(product__parent_id=OuterRef("pk"))))
-    return set(qs.order_by().values_list("pk", flat=True))
+    showable = memory.get_many("facts", sorted(ids), _showable)
+    ids = {pid for pid in ids if showable[pid]}
+    if ids and (rules.include_paths or rules.exclude_paths):
+        paths = memory.get_many("paths", sorted(ids), _category_paths)
+        if rules.include_paths:
+            ids = {pid for pid in ids if _under(paths[pid], rules.include_paths)}
+        if rules.exclude_paths:
+            ids = {pid for pid in ids if not _under(paths[pid], rules.exclude_paths)}
+    if ids and setting("EXCLUDE_PURCHASED") and user is not None and getattr(user, "is_authenticated", False):
+        ids -= memory.get_many("purchased", [user.pk], _purchased)[user.pk]
+    return ids

@@ -15,8 +15,8 @@ from oscar.core.loading import get_model
 
 from ..interactions import visitor_key
 from ..models import BlockCode
+from . import memory, serving
 from . import rules as rules_mod
-from . import serving
 from .config import CATEGORY, POPULAR, SIMILAR, TOGETHER, TRENDING
 
 logger = logging.getLogger(__name__)
@@ -194,6 +194,7 @@ def _block_items(
     limit = max(0, int(limit))
     if limit == 0:
         return []
+    memory.current()
     user = _user(request, user)
     if visitor is None:
         visitor = visitor_key(request) if request is not None else ""
@@ -229,13 +230,8 @@ def _block_items(
     if not chosen:
         return []
     # Stock records come with the products: the strategy check below and the block's price
-    # partial both read them, so this is one query for the whole block, not one per item.
-    products = (
-        Product.objects.filter(pk__in=[pid for pid, _ in chosen])
-        .select_related("product_class", "parent")
-        .prefetch_related("stockrecords")
-    )
-    by_id = {p.pk: p for p in products}
+    # partial both read them. Kept in memory until a product or stock record changes.
+    by_id = memory.get_many("products", [pid for pid, _ in chosen], _product_rows)
     strategy = getattr(request, "strategy", None) if request is not None else None
     result: list[RecommendedItem] = []
     for pid, (item, personal) in chosen:
@@ -260,6 +256,15 @@ def _block_items(
         if len(result) >= limit:
             break
     return result
+
+
+def _product_rows(ids: list[int]) -> dict[int, Any]:
+    """The products with their class, parent and stock records: two queries for any number."""
+    products = (
+        Product.objects.filter(pk__in=ids).select_related("product_class", "parent").prefetch_related("stockrecords")
+    )
+    found = {p.pk: p for p in products}
+    return {pid: found.get(pid) for pid in ids}
 
 
 def _strategy_allows(strategy: Any, product: Any) -> bool:

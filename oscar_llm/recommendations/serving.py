@@ -1,4 +1,4 @@
-"""Reading precomputed lists: the cache first, then indexed queries for whatever is missing.
+"""Reading precomputed lists: the process's memory, then the cache, then indexed queries.
 
 Lists shared by everybody (a product's neighbours, its categories' best sellers, trending) are
 cached; a miss costs two indexed queries for any number of products. A customer's own list is
@@ -16,6 +16,7 @@ from django.db.models import Q
 from oscar.core.loading import get_model
 
 from ..models import RecommendationList
+from . import memory
 from .config import CATEGORY, GLOBAL_KEY, POPULAR, SIMILAR, TOGETHER, TRENDING, USER, VISITOR, setting
 
 ProductCategory = get_model("catalogue", "ProductCategory")
@@ -39,6 +40,10 @@ def product_lists(product_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = [int(p) for p in dict.fromkeys(product_ids) if p]
     if not ids:
         return {}
+    return memory.get_many("lists", ids, _shared_product_lists)
+
+
+def _shared_product_lists(ids: list[int]) -> dict[int, dict[str, Any]]:
     keys = {product_cache_key(pid): pid for pid in ids}
     found = cache.get_many(list(keys))
     result = {keys[k]: v for k, v in found.items()}
@@ -65,6 +70,10 @@ def product_lists(product_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 
 def global_lists() -> dict[str, Items]:
+    return memory.get("global", GLOBAL_KEY, _shared_global_lists)
+
+
+def _shared_global_lists() -> dict[str, Items]:
     lists = cache.get(GLOBAL_CACHE_KEY)
     if lists is None:
         lists = {TRENDING: [], POPULAR: []}
@@ -89,7 +98,9 @@ def personal_list(*, user_id: int | None, visitor: str) -> Items:
 
 def forget_product_lists(product_ids: Iterable[int]) -> None:
     cache.delete_many([product_cache_key(int(p)) for p in product_ids])
+    memory.bump_lists_version()
 
 
 def forget_global_lists() -> None:
     cache.delete(GLOBAL_CACHE_KEY)
+    memory.bump_lists_version()

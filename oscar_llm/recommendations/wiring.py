@@ -14,10 +14,10 @@ def ready() -> None:
     from ..models import FeatureSwitch, RecommendationRule
     from . import block_cache, history, receivers, tasks, tracking, workers  # noqa: F401  (tasks: registers them)
 
-    jobs.register_kind(history.VECTOR_JOB, workers.run_vectors, batch_size=256)
-    jobs.register_kind(history.FIT_JOB, workers.run_fit, batch_size=1)
-    jobs.register_kind(history.PROFILE_JOB, workers.run_profiles, batch_size=100)
-    jobs.register_kind(history.PRODUCT_JOB, workers.run_products, batch_size=50)
+    jobs.register_kind(history.VECTOR_JOB, workers.run_vectors, batch_size=256, family=jobs.EMBEDDINGS)
+    jobs.register_kind(history.FIT_JOB, workers.run_fit, batch_size=1, family=jobs.FITS)
+    jobs.register_kind(history.PROFILE_JOB, workers.run_profiles, batch_size=100, family=jobs.FITS)
+    jobs.register_kind(history.PRODUCT_JOB, workers.run_products, batch_size=50, family=jobs.FITS)
 
     Product = get_model("catalogue", "Product")
     ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
@@ -32,8 +32,9 @@ def ready() -> None:
     interactions.interactions_saved.connect(history.on_interactions_saved, dispatch_uid="oscar_llm_rec_events")
     interactions.visitor_merged.connect(history.on_visitor_merged, dispatch_uid="oscar_llm_rec_merged")
 
-    # Cached blocks are stale when availability, purchases or the rules change.
-    for sender in (Product, StockRecord):
+    # Cached blocks (and what blocks keep in memory) are stale when availability, purchases, a
+    # product's categories or the rules change.
+    for sender in (Product, StockRecord, ProductCategory, get_model("order", "Line")):
         post_save.connect(
             block_cache.bump_generation, sender=sender, dispatch_uid=f"oscar_llm_recblock_{sender.__name__}"
         )

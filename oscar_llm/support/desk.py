@@ -26,7 +26,7 @@ from django.utils.module_loading import import_string
 from .. import jobs, limits
 from ..models import SUPPORT_MAX_MESSAGE_CHARS, Feature, FeatureSwitch, Job, Message, ReplyDraft, Ticket
 from ..settings import llm_settings
-from .kinds import DRAFT_JOB, MESSAGE_TARGET
+from .kinds import DRAFT_JOB, EMAIL_JOB, MESSAGE_TARGET
 from .queries import last_customer_message
 
 logger = logging.getLogger(__name__)
@@ -330,8 +330,31 @@ class SupportDesk:
             ticket.first_response_at = now
             fields.append("first_response_at")
         ticket.save(update_fields=fields)
-        transaction.on_commit(lambda: self.send_reply_email(message.pk))
+        # Sent by a worker of the e-mail queue (a slow mail server never holds up the desk), once
+        # per message however often the job is retried or re-sent.
+        jobs.request(
+            EMAIL_JOB,
+            target_model=MESSAGE_TARGET,
+            target_id=message.pk,
+            key=jobs.JobKey(input_hash=f"reply-email:{message.pk}"),
+        )
         return message
+
+
+def run_email_jobs(job_list: list[Job]) -> None:
+    """The e-mail job: send each staff reply to its customer (a job at a time, so one failing
+    address is retried alone and the others are not sent twice)."""
+    desk = get_desk()
+    for job in job_list:
+        try:
+            desk.send_reply_email(job.target_id)
+        except Message.DoesNotExist:
+            jobs.fail(job, "The reply was deleted before it was e-mailed.", retry=False)
+        except Exception as exc:
+            logger.warning("Could not e-mail reply %s", job.target_id, exc_info=True)
+            jobs.fail(job, f"{type(exc).__name__}: {exc}")
+        else:
+            jobs.complete(job, {"emailed": True})
 
 
 def get_desk() -> SupportDesk:

@@ -12,16 +12,17 @@ def ready() -> None:
     from .. import hooks, jobs
     from ..models import KnowledgeArticle
     from . import receivers, tasks  # noqa: F401  (tasks: registers them with Celery)
-    from .desk import open_ticket
+    from .desk import open_ticket, run_email_jobs
     from .drafting_jobs import run_draft_jobs
-    from .kinds import DRAFT_JOB, EMBED_JOB
+    from .kinds import DRAFT_JOB, EMAIL_JOB, EMBED_JOB
     from .knowledge_base import run_embedding_jobs
 
     # Other features open tickets by name (a product question about an order): oscar_llm/hooks.py.
     hooks.register("support.open_ticket", open_ticket)
 
-    jobs.register_kind(DRAFT_JOB, run_draft_jobs, batch_size=16)
-    jobs.register_kind(EMBED_JOB, run_embedding_jobs, batch_size=32)
+    jobs.register_kind(DRAFT_JOB, run_draft_jobs, batch_size=16, family=jobs.TEXT)
+    jobs.register_kind(EMBED_JOB, run_embedding_jobs, batch_size=32, family=jobs.EMBEDDINGS)
+    jobs.register_kind(EMAIL_JOB, run_email_jobs, batch_size=20, family=jobs.EMAIL)
 
     post_save.connect(
         receivers.knowledge_article_saved, sender=KnowledgeArticle, dispatch_uid="oscar_llm_article_saved"

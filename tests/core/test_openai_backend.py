@@ -21,6 +21,9 @@ class ChatServer(ThreadingHTTPServer):
         self.bodies: list[dict] = []
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
+        self.barrier: threading.Barrier | None = None
+        self.in_flight = 0
+        self.peak = 0
 
     @property
     def url(self) -> str:
@@ -55,6 +58,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(400, {"error": {"message": "unknown model"}})
         if mode == "hang":
             time.sleep(2)
+        if mode == "gather":  # answers only when `barrier.parties` requests are in flight together
+            with self.server.lock:
+                self.server.in_flight += 1
+                self.server.peak = max(self.server.peak, self.server.in_flight)
+            try:
+                self.server.barrier.wait()
+            except threading.BrokenBarrierError:
+                return self._send(400, {"error": {"message": "requests arrived one at a time"}})
+            finally:
+                with self.server.lock:
+                    self.server.in_flight -= 1
         if mode == "single":  # a server that ignores n (Ollama, llama.cpp)
             body["n"] = 1
         prompt = body["messages"][-1]["content"]
@@ -98,6 +112,24 @@ def test_chat_completions_in_order_with_the_request_fields(server):
     assert body["model"] == "shop-model"
     assert body["messages"][0] == {"role": "system", "content": "sys"}
     assert body["max_tokens"] == 20 and body["temperature"] == 0 and body["n"] == 1 and body["seed"] == 5
+
+
+def test_a_batch_is_sent_concurrently_up_to_the_limit(server):
+    # The server answers a request only once 6 are waiting together: one at a time would fail.
+    server.barrier = threading.Barrier(6, timeout=30)
+    gen = make(server, "gather", concurrency=6, max_retries=0, timeout=60)
+    out = gen.generate([req(f"product {i}") for i in range(24)], GenerationOptions())
+    assert out == [[f"reply 0 to product {i}"] for i in range(24)]
+    assert server.peak == 6  # never more than the limit in flight
+
+
+def test_concurrency_comes_from_the_settings(settings):
+    settings.OSCAR_LLM = {"OPENAI": {"base_url": "http://127.0.0.1:9/v1", "model": "m", "concurrency": 3}}
+    from oscar_llm.settings import llm_settings
+
+    assert OpenAICompatibleGenerator.from_settings(llm_settings).concurrency == 3
+    settings.OSCAR_LLM = {"OPENAI": {"base_url": "http://127.0.0.1:9/v1", "model": "m"}}
+    assert OpenAICompatibleGenerator.from_settings(llm_settings).concurrency == 8
 
 
 def test_sampling_and_candidates(server):

@@ -37,6 +37,6 @@ def test_every_feature_registers_its_job_kinds():
         "content.title",
     ]
     assert jobs.kinds_of("recs") == ["recs.fit", "recs.product", "recs.profile", "recs.vectors"]
-    assert jobs.kinds_of("support") == ["support.draft", "support.embed_article"]
+    assert jobs.kinds_of("support") == ["support.draft", "support.embed_article", "support.reply_email"]
     assert jobs.kinds_of("qa") == ["qa.answer"]
     assert jobs.get_kind("content.title").batch_size == 128
