@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--page-products", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--blocks", default="", help="comma-separated block codes to measure (default: all)")
     parser.add_argument("--refit", action="store_true", help="fit again even if a fitted engine exists")
     args = parser.parse_args()
     django_setup()
@@ -219,7 +220,8 @@ def main() -> None:
         return services.block_items(block, basket_product_ids=[pid, other], limit=4)
 
     serve: dict[str, dict[str, float]] = {}
-    for block in services.BLOCKS:
+    measured = [b for b in services.BLOCKS if not args.blocks or b in args.blocks.split(",")]
+    for block in measured:
         calls = [sample(block) for _ in range(args.samples)]
         # "warm, no memory": the warm cache alone (the process keeps nothing), the path before the memory.
         for mode in ("warm", "warm, no memory", "cold"):
@@ -260,7 +262,7 @@ def main() -> None:
     request.user = AnonymousUser()
     request.strategy = get_class("partner.strategy", "Selector")().strategy(request=request, user=request.user)
     config = {"size": 4, "title": "Bench"}
-    for block in services.BLOCKS:
+    for block in measured:
         calls = [sample(block) for _ in range(50)]
         times = []
         for n, one in enumerate(calls * 3):

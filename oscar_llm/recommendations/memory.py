@@ -40,7 +40,7 @@ MAX_ENTRIES = 50_000
 
 # The maps kept per stamp. "lists" depend on the lists version only; the others on the generation.
 LIST_MAPS = ("lists", "global")
-GENERATION_MAPS = ("facts", "paths", "products", "purchased", "rules")
+GENERATION_MAPS = ("facts", "paths", "products", "public", "purchased", "rules")
 
 
 class _Memory:

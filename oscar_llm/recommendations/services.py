@@ -201,8 +201,8 @@ def _block_items(
     if basket_product_ids is not None:
         # Ids from outside (the API's ?products=): only existing public products are a basket.
         wanted = list(dict.fromkeys(int(p) for p in basket_product_ids))
-        public = set(Product.objects.filter(pk__in=wanted, is_public=True).values_list("pk", flat=True))
-        basket_ids = [pid for pid in wanted if pid in public]
+        public = memory.get_many("public", wanted, _public)
+        basket_ids = [pid for pid in wanted if public[pid]]
     else:
         if basket is None and request is not None:
             basket = getattr(request, "basket", None)
@@ -256,6 +256,11 @@ def _block_items(
         if len(result) >= limit:
             break
     return result
+
+
+def _public(ids: list[int]) -> dict[int, bool]:
+    found = set(Product.objects.filter(pk__in=ids, is_public=True).values_list("pk", flat=True))
+    return {pid: pid in found for pid in ids}
 
 
 def _product_rows(ids: list[int]) -> dict[int, Any]:
