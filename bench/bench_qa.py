@@ -79,6 +79,8 @@ def main() -> None:
         start_new_session=True,
     )
     connection.close()
+    # Stopped from outside (SIGTERM): still stop the worker in ``finally``.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     def wait(ids: list[int]) -> None:
         deadline = time.monotonic() + args.timeout
