@@ -93,7 +93,12 @@ class VariantSerializer(serializers.ModelSerializer):
 class CampaignSerializer(serializers.ModelSerializer):
     segments = serializers.PrimaryKeyRelatedField(many=True, queryset=MarketingSegment.objects.all())
     holdout_share = serializers.DecimalField(
-        max_digits=4, decimal_places=3, min_value=Decimal(0), max_value=Decimal("0.5"), required=False
+        max_digits=4,
+        decimal_places=3,
+        min_value=Decimal(0),
+        max_value=Decimal("0.5"),
+        required=False,
+        coerce_to_string=False,  # a number in the schema, not a string with a pattern
     )
     attribution_days = serializers.IntegerField(min_value=1, max_value=90, required=False)
 

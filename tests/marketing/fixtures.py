@@ -51,7 +51,7 @@ def marketing_shop(db, make_product, django_user_model):
         end=now + timedelta(days=14),
     )
     everyone = MarketingSegment.objects.create(name="Past buyers", lifecycles=["lapsing", "lapsed"])
-    campaign = Campaign.objects.create(name="Winter dresses", goal="winback", offer=offer, holdout_share=Decimal("0.2"))
+    campaign = Campaign.objects.create(name="Winter dresses", goal="winback", offer=offer, holdout_share=Decimal("0.5"))
     campaign.segments.add(everyone)
     campaign.products.add(dress)
     return {"customers": customers, "dress": dress, "offer": offer, "segment": everyone, "campaign": campaign}

@@ -31,7 +31,7 @@ def test_segments_with_size_and_campaign_create(api, marketing_shop):
     }
     campaign = api.post("/api/llm/marketing/campaigns/", payload, format="json")
     assert campaign.status_code == 201, campaign.json()
-    assert campaign.json()["holdout_share"] == "0.100"
+    assert float(campaign.json()["holdout_share"]) == 0.1
     assert (
         api.post("/api/llm/marketing/campaigns/", {"name": "No target", "segments": []}, format="json").status_code
         == 400

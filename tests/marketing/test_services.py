@@ -78,7 +78,7 @@ def test_send_once_per_consenting_customer_none_to_holdout_or_unsubscribed(marke
     recipients = [m.to[0] for m in mail.outbox]
     assert len(recipients) == len(set(recipients)) == len(pending)
     holdout = set(campaign.sends.filter(group="holdout").values_list("user__email", flat=True))
-    assert holdout, "a 20% holdout of 12 customers is never empty with this seed"
+    assert holdout, "a 50% holdout of 12 customers is empty once in 4,096 runs (the split hashes the ids)"
     no_consent = {"c5@example.com", "c11@example.com", "c2@example.com"}
     assert not (set(recipients) & (holdout | no_consent))
     consenting = {c.email for c in marketing_shop["customers"]} - holdout - no_consent
