@@ -755,6 +755,7 @@ class DemoShopBuilder:
         self.ensure_support()
         self.ensure_questions()
         self.ensure_marketing()
+        self.ensure_experiment()
         summary = self.summary()
         summary.seconds = (timezone.now() - started).total_seconds()
         return summary
@@ -1106,6 +1107,12 @@ class DemoShopBuilder:
         self.created["questions"] = self.created.get("questions", 0) + ensure_questions(
             [p.email for p in self.profiles]
         )
+
+    def ensure_experiment(self) -> None:
+        """A running experiment on the basket page's block, counting what visitors do."""
+        from oscar_llm.demo.experiments import ensure_experiment
+
+        self.created["experiments"] = self.created.get("experiments", 0) + ensure_experiment()
 
     def ensure_marketing(self) -> None:
         """Consent, segments, a 20% offer and one campaign whose copy the worker writes, ready for review."""

@@ -427,3 +427,16 @@ def test_the_demo_leaves_a_campaign_ready_for_review(demo, client):
     assert client.login(username="staff@example.com", password="staff-password")
     page = client.get(f"/dashboard/llm/marketing/{campaign.pk}/")
     assert page.status_code == 200 and variants[0].subject in page.content.decode()
+
+
+def test_the_demo_runs_an_experiment_on_the_basket_block(demo, client):
+    from oscar_llm.demo.experiments import NAME
+    from oscar_llm.models import BlockCode, Experiment
+
+    experiment = Experiment.objects.get(name=NAME)
+    assert experiment.status == Experiment.Status.RUNNING
+    assert experiment.block == BlockCode.BASKET
+    assert sorted(experiment.arms.values_list("is_control", flat=True)) == [False, True]
+    assert client.login(username="staff@example.com", password="staff-password")
+    page = client.get(f"/dashboard/llm/experiments/{experiment.pk}/")
+    assert page.status_code == 200 and "Complete your basket" in page.content.decode()
