@@ -7,9 +7,11 @@ connections, with a short back-off, for at most ``OSCAR_LLM["DATABASE_RETRY_SECO
 customer gets a plain 503 page with ``Retry-After`` instead of an error page. Unsafe methods (a checkout
 POST) are never retried: they fail as before, so nothing is done twice.
 
-The template of a ``TemplateResponse`` is rendered inside the retry too, since its queries (lazy
-querysets, template tags) run there. Inside a transaction (``ATOMIC_REQUESTS``) a retry cannot help, so
-the error goes on as it would without this middleware.
+The view is retried, not the rendering of its template: a view's first query is where a restarting database
+shows (the product, the basket, the session), and by the time it has answered the rendering's queries find it
+back. Rendering a ``TemplateResponse`` early, inside the retry, left Oscar's basket page without its content
+(tests/browser/test_recommendations_browser.py caught it). Inside a transaction (``ATOMIC_REQUESTS``) a retry
+cannot help, so the error goes on as it would without this middleware.
 """
 
 from __future__ import annotations
@@ -57,8 +59,7 @@ class DatabaseRestartMiddleware:
     """Retry safe requests while the database restarts; 503 with ``Retry-After`` if it stays down.
 
     Put it last in ``MIDDLEWARE``, so every other middleware's ``process_view`` has run first (README,
-    "Install into an Oscar shop"). A ``process_template_response`` hook of another middleware sees the
-    response already rendered.
+    "Install into an Oscar shop").
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -81,11 +82,7 @@ class DatabaseRestartMiddleware:
         while True:
             attempt += 1
             try:
-                response = view(request, *args, **kwargs)
-                render = getattr(response, "render", None)
-                if callable(render) and not getattr(response, "is_rendered", True):
-                    response = render()
-                return response
+                return view(request, *args, **kwargs)
             except (OperationalError, InterfaceError) as exc:
                 if _in_transaction():
                     raise
