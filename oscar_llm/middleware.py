@@ -59,7 +59,7 @@ class DatabaseRestartMiddleware:
     """Retry safe requests while the database restarts; 503 with ``Retry-After`` if it stays down.
 
     Put it last in ``MIDDLEWARE``, so every other middleware's ``process_view`` has run first (README,
-    "Install into an Oscar shop").
+    "Adding oscar_llm to an existing Oscar shop").
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
