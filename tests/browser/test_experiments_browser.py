@@ -10,12 +10,10 @@ import os
 import pytest
 from django.urls import reverse
 
-from oscar_llm.catalogue import product_facts
-from oscar_llm.content import services as content
-from oscar_llm.experiments import services
 from oscar_llm.experiments.tasks import flush_exposures
-from oscar_llm.models import ContentDraft, Experiment, ExperimentExposure, Feature, FeatureSwitch, Interaction
+from oscar_llm.models import ExperimentExposure, Feature, FeatureSwitch, Interaction
 from tests import workers
+from tests.experiments.helpers import GENERATED, start_title_experiment
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +23,6 @@ BROKER = os.environ.get("OSCAR_LLM_TEST_XP_REDIS_URL") or os.environ.get(
 CACHE = os.environ.get("OSCAR_LLM_TEST_XP_CACHE_URL") or os.environ.get(
     "OSCAR_LLM_TEST_RECS_REDIS_URL", "redis://127.0.0.1:6379/13"
 )
-GENERATED = "Northwind Navy Blue Cotton Dress for Women"
 ANONYMOUS = 8
 
 
@@ -57,19 +54,7 @@ def experiment(make_product, staff_user, transactional_db):
     FeatureSwitch.objects.update_or_create(feature=Feature.PRODUCT_COPY, defaults={"enabled": True})
     FeatureSwitch.objects.update_or_create(feature=Feature.RECOMMENDATIONS, defaults={"enabled": True})
     product = make_product(title="Northwind Women Navy Blue Cotton Dress", price="45.00")
-    draft = ContentDraft.objects.create(
-        product=product, kind="title", segment="default", text=GENERATED, facts=product_facts(product)
-    )
-    content.publish(draft, by=staff_user)
-    exp = services.create(
-        name="Generated titles",
-        kind=Experiment.Kind.PRODUCT_COPY,
-        copy_kind="title",
-        scope=Experiment.Scope.PRODUCTS,
-        products=[product],
-        by=staff_user,
-    )
-    services.start(exp)
+    exp = start_title_experiment(product, staff_user)
     return exp, product
 
 

@@ -7,14 +7,11 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from oscar_llm.catalogue import product_facts
-from oscar_llm.content import services as content
 from oscar_llm.experiments import assignment, exposures, services
-from oscar_llm.models import Arm, ContentDraft, ContentVersion, Experiment, ExperimentExposure, Feature, FeatureSwitch
+from oscar_llm.models import Arm, ContentVersion, Experiment, ExperimentExposure, Feature, FeatureSwitch
+from tests.experiments.helpers import GENERATED, start_title_experiment
 
 pytestmark = pytest.mark.django_db
-
-GENERATED = "Northwind Navy Blue Cotton Dress for Women"
 
 
 @pytest.fixture
@@ -23,19 +20,7 @@ def shop(make_product, staff_user):
     cache.clear()
     product = make_product(title="Northwind Women Navy Blue Cotton Dress")
     other = make_product(title="Tarn Men Olive Linen Shirt", category="Men > Clothing > Shirts")
-    draft = ContentDraft.objects.create(
-        product=product, kind="title", segment="default", text=GENERATED, facts=product_facts(product)
-    )
-    content.publish(draft, by=staff_user)
-    experiment = services.create(
-        name="Generated titles",
-        kind=Experiment.Kind.PRODUCT_COPY,
-        copy_kind="title",
-        scope=Experiment.Scope.PRODUCTS,
-        products=[product],
-        by=staff_user,
-    )
-    services.start(experiment)
+    experiment = start_title_experiment(product, staff_user)
     return product, other, experiment
 
 
