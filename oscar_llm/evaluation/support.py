@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..support.checks import fluency_problems
+from ..support.compose import as_template
 from ..support.drafting import SupportDrafter
 from ..support.facts import CONTACT_TAG, PLACEHOLDER_RE, GatheredFacts
 from ..support.knowledge import ArticleIndex
@@ -45,15 +46,10 @@ from ..support.types import DraftRequest
 from .content import write_jsonl
 
 
-def as_template(draft: str, slots: Sequence[Mapping[str, Any]]) -> str:
-    """The draft with each value a slot was filled with put back as its ``{{Slot}}``: the form the
-    Bitext reference replies are written in (they carry placeholders, not a shop's values)."""
-    for slot in sorted(slots, key=lambda s: -len(str(s.get("value") or ""))):
-        value = str(slot.get("value") or "")
-        # The shop's own values only (contact lines, pages, policies); the customer's stay as written.
-        if value and slot.get("slot") and slot.get("source") in ("article", "page", "shop"):
-            draft = draft.replace(value, "{{" + str(slot["slot"]) + "}}")
-    return draft
+def _shop_form(draft: str, slots: Sequence[Mapping[str, Any]]) -> str:
+    """The draft with the shop's own values (contact lines, pages, policies; the customer's stay as written)
+    put back as their ``{{Slot}}``: the form the Bitext reference replies are written in."""
+    return as_template(draft, slots, ("article", "page", "shop"))
 
 
 def evaluate_support(
@@ -118,7 +114,7 @@ def evaluate_support(
             # the draft's were filled from (the shop's contact lines, pages, policy values).
             references = [shop_facts.fill(r)[0] if r else "" for r in raw]
             # And the draft in the reference's own form: the shop's values put back as the placeholders.
-            templates = [as_template(d, result.slots) for d, result in zip(drafts, results, strict=True)]
+            templates = [_shop_form(d, result.slots) for d, result in zip(drafts, results, strict=True)]
             texts = [d or " " for d in drafts + references + raw + templates]
             vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)

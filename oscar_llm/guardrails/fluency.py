@@ -43,6 +43,10 @@ TRAILING_RE = re.compile(r"\w\s*(?:\.\.\.|…)(?=\s|$)")
 DANGLING_INTRO_RE = re.compile(r":\s*$")
 # "the the", "you you" - a word said twice.
 DOUBLED_WORD_RE = re.compile(r"\b([a-z]{2,})\s+\1\b", re.I)
+# 'Enter "" as the name' - quotation marks around nothing (a value that was taken out).
+EMPTY_QUOTES_RE = re.compile(r"[\"“][ \t]*[\"”]")
+# "the your area", "a your account" - two determiners in a row (a value taken out of its phrase).
+DOUBLE_DETERMINER_RE = re.compile(r"\b(?i:the|an?|your|our)\s+(?:the|an?|your|our)\b")
 # The same 4 words twice in one sentence ("here to help you ... here to help you").
 SENTENCE_REPEAT_NGRAM = 4
 
@@ -58,6 +62,10 @@ def fluency_problems(text: str) -> list[str]:
         problems.append("a sentence trails off ('...')")
     if DANGLING_INTRO_RE.search(text):
         problems.append("a colon introduces nothing")
+    for match in DOUBLE_DETERMINER_RE.finditer(text):
+        problems.append(f"'{match.group(0)}' (two determiners)")
+    if EMPTY_QUOTES_RE.search(text):
+        problems.append("quotation marks around nothing")
     for match in DOUBLED_WORD_RE.finditer(text):
         if match.group(1).lower() not in ("that", "had", "is"):
             problems.append(f"'{match.group(0)}' repeats a word")

@@ -112,7 +112,7 @@ def _sentences(text: str) -> list[str]:
 def _known_text(facts: GatheredFacts) -> str:
     parts = [a.title + "\n" + a.body for a in facts.all_articles]
     parts += [order_summary(o) for o in facts.orders]
-    parts += [facts.customer_name, facts.shop_name]
+    parts += [facts.customer_name, facts.shop_name, *sorted(facts.stated_references)]
     # The shop's own page names (what filled placeholders say) are facts too.
     parts += sorted(set(UI_LABELS.values()))
     return "\n".join(p for p in parts if p)
@@ -167,7 +167,7 @@ def check_draft(
 
     # Order numbers: only this customer's.
     problems = []
-    own = {n.lower() for n in facts.order_numbers}
+    own = {n.lower() for n in facts.order_numbers | facts.stated_references}
     for match in ORDER_REF_RE.finditer(scan_no_enum):
         ref = (match.group(1) or match.group(2) or "").strip("-")
         if not ref or not any(c.isdigit() for c in ref):
@@ -175,7 +175,7 @@ def check_draft(
         if ref.lower() not in own:
             problems.append(f"order {ref} is not one of this customer's orders")
             result.unsupported.append(match.span())
-    result.add("order_numbers", problems, "only the customer's own orders")
+    result.add("order_numbers", problems, "only the customer's own orders (or the number they wrote)")
 
     # Amounts: order totals and prices, or figures the policies state.
     allowed_amounts = {_decimal(m.group(1) or m.group(2)) for m in AMOUNT_RE.finditer(known)}

@@ -19,10 +19,12 @@ from (the draft's citations); :func:`compose` does both.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .checks import DraftCheck
-from .facts import ORDER_FIELDS, PLACEHOLDER_RE, GatheredFacts, canonical
+from .facts import ORDER_FIELDS, PLACEHOLDER_RE, UI_LABELS, GatheredFacts, canonical
 
 # A customer fact a reply may need: the phrases that stand in for it when it is missing, and the
 # question that asks the customer for it ("{slot}" is the placeholder as written in the reply).
@@ -58,9 +60,16 @@ MISSING: dict[str, MissingSlot] = {
             question=ASK_INVOICE,
         ),
     ),
+    # A name only goes where it greets or thanks ("Hello {{Customer Name}}," -> "Hello,"); anywhere else
+    # ("the bill from {{Customer Name}}") the sentence goes with it.
     **dict.fromkeys(
         ["customer name", "name", "client name", "first name", "full name", "person name"],
-        MissingSlot(phrases=((r",?[ \t]*{slot}(?=\s*[,!.])", ""), (r"[ \t]*{slot}", ""))),
+        MissingSlot(
+            phrases=(
+                (r"\b(Hi|Hello|Dear|Hey|Greetings|Welcome)[ \t]+{slot}(?=\s*[,!.])", r"\1"),
+                (r",[ \t]*{slot}(?=\s*[!.])", ""),
+            )
+        ),
     ),
     **dict.fromkeys(
         ["refund amount", "amount", "total amount"],
@@ -70,9 +79,9 @@ MISSING: dict[str, MissingSlot] = {
         ["delivery city", "city", "delivery country", "country", "shipping city", "shipping country"],
         MissingSlot(
             phrases=(
-                (r"\bto {slot}", "to your address"),
-                (r"\bin {slot}", "in your area"),
-                (r"{slot}", "your area"),
+                (r"\bto (?:the )?{slot}", "to your address"),
+                (r"\bin (?:the )?{slot}", "in your area"),
+                (r"(?:the )?{slot}", "your area"),
             )
         ),
     ),
@@ -131,7 +140,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     text = re.sub(r"(?m)^[ \t]+(?=\S)(?!\d)", "", text)
-    text = re.sub(r"\byour your\b", "your", text)
+    text = re.sub(r"\b(?:[Tt]he|[Aa]n?|your) your\b", "your", text)
     return text.strip()
 
 
@@ -146,9 +155,33 @@ def _ask(text: str, questions: list[str]) -> str:
     return f"{parts[0]}\n\n{block}\n\n{parts[1]}"
 
 
+QUOTED_LABEL_RE = re.compile(r"([\"“])([^\"”\n{}]{2,40})([\"”])")
+SAME_PAGE_TWICE_RE = re.compile(r"([\"“])\{\{([^{}]+)\}\}([\"”])\s+or\s+[\"“]\{\{([^{}]+)\}\}[\"”]")
+
+
+def quoted_pages(text: str) -> str:
+    """A page or button another shop's reply quotes ("Shipping Address") that this shop has under its own
+    name becomes its slot, so that it is filled with this shop's name for it ("Address Book"); two
+    quoted names for the same page of this shop ('"Shipping Address" or "Delivery Address"') become one."""
+
+    def to_slot(match: re.Match[str]) -> str:
+        name = match.group(2).strip()
+        if canonical(name) not in UI_LABELS:
+            return match.group(0)
+        return f"{match.group(1)}{{{{{name}}}}}{match.group(3)}"
+
+    def once(match: re.Match[str]) -> str:
+        first, second = UI_LABELS.get(canonical(match.group(2))), UI_LABELS.get(canonical(match.group(4)))
+        if first is None or first != second:
+            return match.group(0)
+        return f"{match.group(1)}{{{{{match.group(2)}}}}}{match.group(3)}"
+
+    return SAME_PAGE_TWICE_RE.sub(once, QUOTED_LABEL_RE.sub(to_slot, text))
+
+
 def adapt(template: str, facts: GatheredFacts) -> tuple[str, list[dict], list[str]]:
     """(the reply with missing facts rephrased or asked for, what happened to each missing slot, the questions)."""
-    text = template
+    text = template = quoted_pages(template)
     missing: list[dict] = []
     questions: list[str] = []
     for match in list(PLACEHOLDER_RE.finditer(template)):
@@ -164,12 +197,22 @@ def adapt(template: str, facts: GatheredFacts) -> tuple[str, list[dict], list[st
                     break
             if how.question and how.question not in questions:
                 questions.append(how.question)
-            missing.append({"slot": name, "missing": "asked" if how.question else "rephrased"})
+            if placeholder not in text:
+                missing.append({"slot": name, "missing": "asked" if how.question else "rephrased"})
         if placeholder in text:
             text = _drop(text, placeholder)
-            if not how:
-                missing.append({"slot": name, "missing": "dropped: the shop has no fact for it"})
+            missing.append({"slot": name, "missing": "dropped: the shop has no fact for it"})
     return _tidy(_ask(_tidy(text), questions)), missing, questions
+
+
+def as_template(text: str, slots: Sequence[Mapping[str, Any]], sources: Collection[str] | None = None) -> str:
+    """``text`` with each value a slot was filled with put back as its ``{{Slot}}`` (only the values of
+    ``sources``, when given): the form library replies are kept in."""
+    for slot in sorted(slots, key=lambda s: -len(str(s.get("value") or ""))):
+        value = str(slot.get("value") or "")
+        if value and slot.get("slot") and (sources is None or slot.get("source") in sources):
+            text = text.replace(value, "{{" + str(slot["slot"]) + "}}")
+    return text
 
 
 def compose(template: str, facts: GatheredFacts) -> Composition:

@@ -30,7 +30,7 @@ from ..guardrails.injection import clean_text
 from ..guardrails.redaction import Redactor
 from ..llm.base import GenerationOptions, GenerationRequest, TextGenerator
 from .checks import DANGLING_ITEM_RE, MIN_LENGTH, DraftCheck, check_draft
-from .compose import Composition, compose, drop_unsupported, relocate
+from .compose import Composition, as_template, compose, drop_unsupported, relocate
 from .facts import CONTACT_TAG, GatheredFacts, stated_facts
 from .knowledge import ArticleIndex
 from .library import Ranked, ReplyLibrary
@@ -58,10 +58,6 @@ LIBRARY_CANDIDATES = 5
 # replies' agreement still won for all four demo tickets (they differ by 0.1-0.15); with 0.1 the
 # reply naming the order's number, date, total and status wins for each.
 OWN_FACT_BONUS = 0.1
-# Taken from a library reply's rank for each sentence it lost because this shop's facts do not back it.
-# On the held-out Bitext tickets a lost sentence cost the draft about 0.02 of cosine similarity to the
-# reference, a step down the ranking about 0.012 for 0.05 of rank: a sentence is worth about 0.08.
-DROPPED_SENTENCE_COST = 0.08
 # A text the model wrote fails the fluency check when its loss per token under the shop model is this
 # far (nats) above the 95th percentile of the library's own replies (e^1.5: 4.5 times the perplexity).
 LOSS_MARGIN = 1.5
@@ -207,7 +203,13 @@ class SupportDrafter:
         return [self._result(w) for w in works]
 
     def _from_library(self, works: list[_Work], vectors: np.ndarray, library: ReplyLibrary) -> None:
-        """The best library replies for each ticket, each adapted, filled and checked; the best that passes wins."""
+        """The best library replies for each ticket, each adapted, filled and checked; the best that passes wins.
+
+        "Best" is judged on the adapted draft, not the reply it came from: its closeness to what the
+        replies of the closest questions agree on (``ReplyLibrary.consensus``), so a reply that lost
+        sentences to this shop's facts, or had to ask for what the customer did not give, falls back
+        behind one that kept them (docs/architecture.md, "Support drafts")."""
+        tried: list[tuple[_Work, np.ndarray, list[tuple[DraftCheck, Ranked, Composition, float]]]] = []
         for work, vector in zip(works, vectors, strict=True):
             started = time.perf_counter()
             ranked = library.rank(vector, work.intent, k=self.library_candidates)
@@ -215,7 +217,7 @@ class SupportDrafter:
             if work.library_similarity < self.library_min_similarity:
                 work.timings["library"] = time.perf_counter() - started
                 continue
-            chosen: tuple | None = None
+            candidates = []
             for item in ranked:
                 assert work.facts is not None
                 composition = compose(item.reply.text, work.facts)
@@ -237,18 +239,43 @@ class SupportDrafter:
                 # The reply was written (by a person) for this intent: that is its relevance.
                 checked.add("relevance", [], f"a library reply for '{item.reply.intent}'")
                 work.candidates_tried += 1
-                # A reply that passes wins; then the library's rank, nudged towards replies that use more
-                # of this customer's own facts and away from those that lost sentences.
+                # The library's rank, nudged towards replies that use more of this customer's own facts.
                 own_facts = sum(1 for s in composition.slots if s.get("source") in ("order", "customer"))
-                rank = item.score + OWN_FACT_BONUS * own_facts - DROPPED_SENTENCE_COST * dropped
-                key = (checked.passed, -len(checked.failures), rank)
-                if chosen is None or key > chosen[0]:
-                    chosen = (key, checked, item, composition)
+                base = item.score + OWN_FACT_BONUS * own_facts
+                candidates.append((checked, item, composition, base))
                 if _failed(checked, "injection"):
                     break  # the customer's message itself: no other reply fixes it
-            if chosen is not None:
-                _key, work.best, work.source, work.composition = chosen
             work.timings["library"] = time.perf_counter() - started
+            if candidates:
+                tried.append((work, vector, candidates))
+        if not tried:
+            return
+        started = time.perf_counter()
+        # Each adapted draft in the library's own form (its values back as slots), so that it is compared
+        # with the replies as they are kept.
+        texts = [as_template(c.text, p.slots) for _, _, candidates in tried for c, _, p, _ in candidates]
+        drafted = self._embed(texts)
+        drafted /= np.maximum(np.linalg.norm(drafted, axis=1, keepdims=True), 1e-9)
+        position = 0
+        for work, vector, candidates in tried:
+            consensus = library.consensus(vector, work.intent)
+            adapted = drafted[position : position + len(candidates)] @ consensus
+            position += len(candidates)
+            # What adapting cost (or gained): the draft's agreement with the consensus against its reply's.
+            change = [
+                float(adapted[i]) - float(library.reply_vectors[item.index] @ consensus) if item.index >= 0 else 0.0
+                for i, (_, item, _, _) in enumerate(candidates)
+            ]
+            best = max(
+                range(len(candidates)),
+                key=lambda i: (
+                    candidates[i][0].passed,
+                    -len(candidates[i][0].failures),
+                    candidates[i][3] + library.weights.agreement * change[i],
+                ),
+            )
+            work.best, work.source, work.composition, _ = candidates[best]
+            work.timings["library"] = work.timings.get("library", 0.0) + (time.perf_counter() - started) / len(tried)
 
     # -- stages -----------------------------------------------------------------------------
 

@@ -135,7 +135,16 @@ UI_LABELS = {
     **dict.fromkeys(["live chat", "chat", "live chat support", "online chat"], "Live Chat"),
     **dict.fromkeys(["checkout", "checkout page", "proceed to checkout", "place order", "buy now"], "checkout"),
     **dict.fromkeys(
-        ["sign up", "register", "registration", "create account", "sign-up", "create an account", "register now"],
+        [
+            "sign up",
+            "register",
+            "registration",
+            "create account",
+            "sign-up",
+            "create an account",
+            "register now",
+            "open an account",
+        ],
         "Register",
     ),
     **dict.fromkeys(["change password", "password settings"], "Change Password"),
@@ -193,15 +202,32 @@ ACCOUNT_TYPE_RE = re.compile(
     r"(?=[\s-]+(?:\w+\s+)?(?:account|plan|membership|subscription|tier)\b)",
     re.I,
 )
-STATED_SLOTS = {"account type": "account type", "account level": "account type", "plan": "account type"}
+# The order or invoice number the customer writes ("cancel order 00004587345", "invoice #INV-2231"):
+# a reply may say it back ("your order 00004587345") instead of asking for it again; it backs nothing
+# else (no date, amount or status: those come from the shop's own order rows only).
+STATED_REFERENCE_RE = re.compile(
+    r"\b(order|purchase|invoice|bill)s?\b(?:\s+(?:number|no\.?|id|reference|code))?\s*(?:is\s+)?[:#]?\s*"
+    r"(?<![\w-])((?:[A-Z]{1,4}-?)?\d[\d-]{3,}[A-Z0-9]*)\b",
+    re.I,
+)
+INVOICE_SLOTS = frozenset({"invoice number", "invoice id", "bill number", "invoice"})
+STATED_SLOTS = {
+    "account type": "account type",
+    "account level": "account type",
+    "plan": "account type",
+    **dict.fromkeys(INVOICE_SLOTS, "invoice number"),
+}
 
 
 def stated_facts(customer_text: str) -> dict[str, str]:
-    """Facts the customer states about themselves: ``{"account type": "platinum"}``."""
+    """Facts the customer states about themselves: ``{"account type": "platinum", "order number": "1234567"}``."""
     stated = {}
     match = ACCOUNT_TYPE_RE.search(customer_text or "")
     if match:
         stated["account type"] = match.group(1).lower()
+    for match in STATED_REFERENCE_RE.finditer(customer_text or ""):
+        kind = "invoice number" if match.group(1).lower() in ("invoice", "bill") else "order number"
+        stated.setdefault(kind, match.group(2).strip("-"))
     return stated
 
 
@@ -241,8 +267,12 @@ class GatheredFacts:
 
     @property
     def order(self) -> OrderFact | None:
-        """The order the ticket is about: the linked one, else the customer's only order."""
+        """The order the ticket is about: the linked one, else the one whose number the customer wrote, else
+        the customer's only order."""
         linked = [o for o in self.orders if o.number in self.linked_order_numbers]
+        stated = self.stated.get("order number", "").lower()
+        if not linked and stated:
+            linked = [o for o in self.orders if o.number.lower() == stated]
         if len(linked) == 1:
             return linked[0]
         if not linked and len(self.orders) == 1:
@@ -252,6 +282,21 @@ class GatheredFacts:
     @property
     def order_numbers(self) -> set[str]:
         return {o.number for o in self.orders}
+
+    @property
+    def stated_order_number(self) -> str:
+        """The order number the customer wrote, when a reply may say it back: it is one of their orders, or
+        none of theirs is on file (a number that is not among the orders the shop holds for them is not
+        repeated as theirs: the reply asks instead)."""
+        number = self.stated.get("order number", "")
+        if number and (not self.orders or number.lower() in {n.lower() for n in self.order_numbers}):
+            return number
+        return ""
+
+    @property
+    def stated_references(self) -> set[str]:
+        """The order and invoice numbers a reply may repeat because the customer wrote them."""
+        return {n for n in (self.stated_order_number, self.stated.get("invoice number", "")) if n}
 
     @property
     def all_articles(self) -> list[ArticleFact]:
@@ -283,9 +328,12 @@ class GatheredFacts:
         name = canonical(placeholder)
         if name in ORDER_FIELDS:
             order = self.order
-            if order is None:
-                return None
             field_name = ORDER_FIELDS[name]
+            if order is None:
+                if field_name == "number" and self.stated_order_number:
+                    number = self.stated_order_number
+                    return number, {"kind": "customer", "field": "order number", "value": number}
+                return None
             value = getattr(order, field_name) or ""
             if not value:
                 return None

@@ -104,6 +104,7 @@ class Ranked:
     score: float
     similarity: float  # of the ticket to the entry's question
     agreement: float
+    index: int = -1  # the entry's row in the library's vectors
 
 
 SLOT_RE = re.compile(r"\{\{\s*([^{}]{1,60}?)\s*\}\}")
@@ -113,13 +114,35 @@ def slots_of(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in SLOT_RE.finditer(text)))
 
 
+ACCOUNT_NOUN = r"(?=[\s-]+(?:\w+\s+)?(?:account|plan|membership|subscription|tier|member)s?\b)"
+# An order or invoice number another customer's reply names ("cancel order 00004587345"; Bitext's replies
+# often carry a number other than their row's entity value): the slot it stands for, by the word before it.
+REFERENCE_NUMBER_RE = re.compile(r"(?<![\w{.+-])\d{5,}(?![\w}-]|[.,]\d)")
+REFERENCE_WORD_RE = re.compile(r"\b(?:(invoice|bill)|(order|purchase))", re.I)
+
+
+def _reference_slot(text: str, start: int) -> str | None:
+    words = list(REFERENCE_WORD_RE.finditer(text[max(0, start - 60) : start]))
+    if not words:
+        return None
+    return "Invoice Number" if words[-1].group(1) else "Order Number"
+
+
 def generalise_reply(text: str, entity_type: str = "", entity_value: str = "") -> str:
-    """A reply with the customer's entity value (order number, name, city...) turned into its slot."""
+    """A reply with the customer's entity value (order number, name, city...) turned into its slot, and any
+    other order or invoice number it names too."""
     value = (entity_value or "").strip()
     slot = ENTITY_SLOTS.get((entity_type or "").strip())
-    if not slot or len(value) < 2:
-        return text
-    return re.sub(rf"(?<![\w]){re.escape(value)}(?![\w])", "{{" + slot + "}}", text)
+    if slot and len(value) >= 2:
+        # An account type is a common word ("free", "pro", "standard"): only where it names an account.
+        after = ACCOUNT_NOUN if slot == "Account Type" else ""
+        text = re.sub(rf"(?<![\w]){re.escape(value)}(?![\w]){after}", "{{" + slot + "}}", text)
+
+    def to_slot(match: re.Match[str]) -> str:
+        name = _reference_slot(text, match.start())
+        return "{{" + name + "}}" if name else match.group(0)
+
+    return REFERENCE_NUMBER_RE.sub(to_slot, text)
 
 
 def replies_from_rows(rows: Iterable[Mapping[str, str]], *, source: str = "bitext") -> list[LibraryReply]:
@@ -194,10 +217,8 @@ class ReplyLibrary:
     def __len__(self) -> int:
         return len(self.replies)
 
-    def rank(self, query_vector: np.ndarray, intent: str, k: int = 5) -> list[Ranked]:
-        """The ``k`` best entries for a ticket of ``intent`` (entries of other intents only when it has none)."""
-        if not self.replies:
-            return []
+    def _neighbours(self, query_vector: np.ndarray, intent: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(entry indexes, their question similarity, their vote weights): the closest questions of ``intent``."""
         w = self.weights
         pool = self._by_intent.get(intent)
         if pool is None or not len(pool):
@@ -205,11 +226,27 @@ class ReplyLibrary:
         query = _unit(query_vector)[0]
         similarity = self.question_vectors[pool] @ query
         order = np.argsort(-similarity, kind="stable")[: max(k, w.neighbours)]
-        near = pool[order]
         near_similarity = similarity[order]
+        votes = np.exp((near_similarity - near_similarity.max()) / max(w.temperature, 1e-6))
+        return pool[order], near_similarity, votes
+
+    def consensus(self, query_vector: np.ndarray, intent: str) -> np.ndarray:
+        """The reply the close questions' replies agree on, as a unit vector: their mean, each weighted by
+        how close its question is to the ticket. A draft adapted from the library is judged against it
+        (docs/architecture.md, "Support drafts")."""
+        if not self.replies:
+            return np.zeros(self.reply_vectors.shape[1], dtype=np.float32)
+        near, _similarity, votes = self._neighbours(query_vector, intent, self.weights.neighbours)
+        return _unit(votes @ self.reply_vectors[near])[0]
+
+    def rank(self, query_vector: np.ndarray, intent: str, k: int = 5) -> list[Ranked]:
+        """The ``k`` best entries for a ticket of ``intent`` (entries of other intents only when it has none)."""
+        if not self.replies:
+            return []
+        w = self.weights
+        near, near_similarity, votes = self._neighbours(query_vector, intent, k)
         # The neighbours' replies vote: agreement of each candidate reply with the others,
         # weighted by how close each voter's question is to the ticket.
-        votes = np.exp((near_similarity - near_similarity.max()) / max(w.temperature, 1e-6))
         replies = self.reply_vectors[near]
         agreement_matrix = replies @ replies.T
         np.fill_diagonal(agreement_matrix, 0.0)
@@ -223,7 +260,9 @@ class ReplyLibrary:
             score = float(sim) + w.agreement * float(agree)
             score += w.source_bonus.get(reply.source, 0.0)
             score += w.approval * (reply.approval_rate - 0.5) - w.edit_penalty * reply.mean_edit
-            ranked.append(Ranked(reply=reply, score=score, similarity=float(sim), agreement=float(agree)))
+            ranked.append(
+                Ranked(reply=reply, score=score, similarity=float(sim), agreement=float(agree), index=int(index))
+            )
         ranked.sort(key=lambda r: -r.score)
         # One entry per distinct text: patterns repeat the same reply for many questions.
         seen: set[str] = set()

@@ -13,8 +13,8 @@ import pytest
 
 from oscar_llm.demo.knowledge_base import article_facts
 from oscar_llm.support.checks import check_draft, fluency_problems
-from oscar_llm.support.compose import ASK_ORDER, compose
-from oscar_llm.support.facts import GatheredFacts
+from oscar_llm.support.compose import ASK_ORDER, compose, quoted_pages
+from oscar_llm.support.facts import GatheredFacts, stated_facts
 from oscar_llm.support.library import LibraryReply, ReplyLibrary, generalise_reply, replies_from_rows
 from oscar_llm.support.types import ArticleFact, OrderFact
 from tests.support.helpers import embedder
@@ -26,9 +26,10 @@ BROKEN = (
 ORDER = OrderFact(number="100042", status="Shipped", placed="2026-10-03", total="45.00", currency="GBP")
 
 
-def _facts(*, orders=(), articles=None) -> GatheredFacts:
+def _facts(*, orders=(), articles=None, message: str = "") -> GatheredFacts:
     articles = article_facts() if articles is None else articles
     return GatheredFacts(
+        stated=stated_facts(message),
         customer_name="Anna",
         orders=tuple(orders),
         articles=[],
@@ -51,6 +52,37 @@ def test_a_missing_order_number_is_asked_for_never_left_as_a_placeholder_or_inve
     assert {"slot": "Order Number", "missing": "asked"} in composed.slots
     checked = check_draft(composed.text, _facts(orders=()), "where is my order")
     assert checked.passed, checked.failures
+
+
+def test_the_order_number_the_customer_wrote_is_said_back_not_asked_for_again():
+    template = "I'll help you cancel order {{Order Number}}.\n\n1. Open {{Order History}}.\n2. Find the order."
+    message = "please cancel order 00004587345 asap"
+    facts = _facts(orders=(), message=message)  # no order of theirs on file (a guest, or another channel)
+    composed = compose(template, facts)
+    assert composed.text.startswith("I'll help you cancel order 00004587345.")
+    assert ASK_ORDER.split("?")[0] not in composed.text
+    assert {"slot": "Order Number", "value": "00004587345", "source": "customer", "field": "order number"} in (
+        composed.slots
+    )
+    assert check_draft(composed.text, facts, message).passed
+    # The same number from a customer whose orders the shop holds, none of them this one: not theirs, so
+    # the reply neither repeats it as their order nor lets a draft that does pass.
+    theirs = _facts(orders=(ORDER,), message="cancel order 99999999")
+    composed = compose(template, theirs)
+    assert "99999999" not in composed.text
+    checked = check_draft("I'll help you cancel order 99999999.", theirs, "cancel order 99999999")
+    assert not checked.passed and "order_numbers" in checked.failures[0]
+    # One of theirs, among several: that order's facts fill the slots.
+    other = OrderFact(number="100077", status="Pending", placed="2026-11-20", total="12.00", currency="GBP")
+    picked = _facts(orders=(ORDER, other), message="Where is order 100077?")
+    assert compose("Order {{Order Number}} is {{Order Status}}.", picked).text == "Order 100077 is Pending."
+
+
+def test_an_invoice_number_the_customer_wrote_fills_its_slot():
+    facts = _facts(message="I can't find invoice #INV-2231 in my account")
+    composed = compose("Here is how to download invoice {{Invoice Number}}.", facts)
+    assert composed.text == "Here is how to download invoice INV-2231."
+    assert check_draft(composed.text, facts, "I can't find invoice #INV-2231 in my account").passed
 
 
 def test_known_order_facts_fill_the_slots_and_are_cited():
@@ -89,10 +121,16 @@ def test_policy_values_come_from_this_shops_articles_and_follow_an_edit():
 
 def test_bitext_entity_values_become_slots():
     reply = "I see order 732201349959 for Ms Ana Lima is late."
-    assert (
-        generalise_reply(reply, "order_id", "732201349959") == "I see order {{Order Number}} for Ms Ana Lima is late."
+    expected = "I see order {{Order Number}} for Ms Ana Lima is late."
+    assert generalise_reply(reply, "order_id", "732201349959") == expected
+    # Another order or invoice number the reply names (Bitext's replies often carry one other than the
+    # row's entity value) becomes its slot by the word before it; other numbers stay.
+    assert generalise_reply(reply, "", "") == expected
+    assert generalise_reply("Invoice 0010822 is ready.", "", "") == "Invoice {{Invoice Number}} is ready."
+    assert generalise_reply("Find purchase 370795561790, then 12345.67.", "", "") == (
+        "Find purchase {{Order Number}}, then 12345.67."
     )
-    assert generalise_reply(reply, "", "") == reply
+    assert generalise_reply("Our warehouse code is 123456.", "", "") == "Our warehouse code is 123456."
 
 
 # --- fluency ---------------------------------------------------------------------------------------
@@ -105,6 +143,29 @@ def test_the_fluency_check_rejects_the_broken_draft_of_the_issue():
     checked = check_draft(BROKEN + ".", _facts(), "I need help with my address")
     assert not checked.passed
     assert any(f.startswith("fluency:") for f in checked.failures)
+    assert "quotation marks around nothing" in fluency_problems('Enter "" as the customer name.')
+
+
+def test_a_missing_name_goes_only_where_it_greets_anywhere_else_its_sentence_goes():
+    facts = GatheredFacts(contact_articles=[], policy_articles=[], shop_name="Alder & Finch")
+    template = (
+        "Hello {{Customer Name}},\n\nTo find a bill:\n\n1. Open {{Invoices}}.\n"
+        '2. Enter "{{Customer Name}}" in the search field.\n3. Pick the bill.\n\n'
+        "Thank you for your patience, {{Customer Name}}!"
+    )
+    composed = compose(template, facts)
+    assert composed.text == (
+        "Hello,\n\nTo find a bill:\n\n1. Open Order History.\n2. Pick the bill.\n\nThank you for your patience!"
+    )
+    assert not fluency_problems(composed.text)
+
+
+def test_a_page_another_shop_quotes_is_named_as_this_shop_names_it():
+    composed = compose('Go to the "Shipping Address" or "Delivery Address" section and press "Save".', _facts())
+    assert composed.text == 'Go to the "Address Book" section and press "Save".'
+    # Two names for different things, or for nothing this shop has, stay two.
+    assert quoted_pages('Pick "{{Edit}}" or "{{Remove}}".') == 'Pick "{{Edit}}" or "{{Remove}}".'
+    assert quoted_pages('Open "Invoices" or "Profile".') == 'Open "{{Invoices}}" or "{{Profile}}".'
 
 
 def test_the_fluency_check_passes_the_shops_own_replies():
@@ -134,6 +195,21 @@ def test_ranking_keeps_to_the_intent_and_puts_a_reply_staff_saved_first():
     ranked = library.rank(vector, "track_order", k=3)
     assert [r.reply.id for r in ranked][0] == 3
     assert {r.reply.intent for r in ranked} == {"track_order"}
+
+
+def test_the_consensus_is_what_the_close_questions_replies_say_and_keeps_to_the_intent():
+    replies = [
+        LibraryReply(1, "track_order", "Your parcel is on its way to you.", "where is my parcel", source="bitext"),
+        LibraryReply(2, "track_order", "Your parcel is on its way.", "where's my parcel?", source="bitext"),
+        LibraryReply(3, "track_order", "Refunds take five days.", "refund for parcel tracking", source="bitext"),
+        LibraryReply(4, "cancel_order", "We cancelled your order.", "where is my parcel", source="bitext"),
+    ]
+    library, model = _library(replies)
+    consensus = library.consensus(np.asarray(model.embed(["where is my parcel"])[0]), "track_order")
+    assert abs(float(np.linalg.norm(consensus)) - 1.0) < 1e-5
+    agreement = library.reply_vectors @ consensus
+    # The close questions' replies agree with it; the far question's and the other intent's do not.
+    assert min(agreement[0], agreement[1]) > max(agreement[2], agreement[3])
 
 
 def test_approvals_and_edits_move_a_reply_up_or_down():
