@@ -258,6 +258,10 @@ class Vocabulary:
     forms: dict[str, dict[str, str]] = field(default_factory=dict)
     max_words: int = 1
     words: set[str] = field(default_factory=set)
+    # (brand word -> brand, words of the other attributes' values), built once from ``forms``.
+    _brand_words: tuple[dict[str, str], frozenset[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def add_text(self, text: str) -> None:
         self.words |= words_of(_TAG_RE.sub(" ", text or ""))
@@ -266,6 +270,7 @@ class Vocabulary:
         self.add_text(value)
         if not value or attribute not in CHECKED_ATTRIBUTES:
             return
+        self._brand_words = None
         table = self.forms.setdefault(attribute, {})
         for form in surface_forms(attribute, value):
             table.setdefault(form, value)
@@ -281,6 +286,26 @@ class Vocabulary:
             for key in ("title", "description", "meta_description", "category", "product_class"):
                 vocab.add_text(str(facts.get(key) or ""))
         return vocab
+
+    def brand_words(self) -> tuple[dict[str, str], frozenset[str]]:
+        """Each word of a brand with the (first) brand it is part of, and every word of the other attributes' values.
+
+        The checks read them for every text (``content.checks``); they change only when a value is added.
+        """
+        if self._brand_words is None:
+            brand_of: dict[str, str] = {}
+            for form, canonical in (self.forms.get("brand") or {}).items():
+                for word in form.split():
+                    brand_of.setdefault(word, canonical)
+            other_values = frozenset(
+                word
+                for attribute, table in self.forms.items()
+                if attribute != "brand"
+                for form in table
+                for word in form.split()
+            )
+            self._brand_words = (brand_of, other_values)
+        return self._brand_words
 
     def values(self, attribute: str) -> set[str]:
         return set(self.forms.get(attribute, {}).values())

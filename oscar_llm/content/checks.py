@@ -276,17 +276,7 @@ def _brand_fragments(
     words and values of other attributes ("Red" of "Red Tape") are no brand claim.
     """
     own = {w for b in _own_values("brand", attributes) for w in normalise(b).split()}
-    brand_of: dict[str, str] = {}
-    for form, canonical in (vocabulary.forms.get("brand") or {}).items():
-        for word in form.split():
-            brand_of.setdefault(word, canonical)
-    other_values = {
-        w
-        for attribute, table in vocabulary.forms.items()
-        if attribute != "brand"
-        for form in table
-        for w in form.split()
-    }
+    brand_of, other_values = vocabulary.brand_words()
     reasons = []
     for i, token in enumerate(tokens):
         if i in skip or token in own or token not in brand_of or len(token) < 3:
