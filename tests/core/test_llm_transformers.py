@@ -103,6 +103,28 @@ def test_batched_greedy_equals_one_at_a_time(generator):
     assert all(len(c) == 1 for c in batched)
 
 
+def test_compact_decoder_writes_what_generate_writes(tiny_model):
+    """The production path decodes with ``llm.decoding.KVDecoder``; ``model.generate`` gives the same texts."""
+    compact = TransformersGenerator(tiny_model, matmul_dtype="float32")
+    assert compact._decoder is not None and compact._decoder.matmul_dtype is None
+    reference = TransformersGenerator(tiny_model)
+    reference._decoder = None  # model.generate, as before the compact decoder
+    requests = requests_for(20)
+    requests[5].max_new_tokens = 4
+    options = GenerationOptions(batch_size=6)
+    assert compact.generate(requests, options) == reference.generate(requests, options)
+
+
+def test_bfloat16_products_write_the_float32_titles(tiny_model):
+    """Matrix products in bfloat16, the next token decided in float32 among the best few: the same greedy titles."""
+    low = TransformersGenerator(tiny_model, matmul_dtype="bfloat16")
+    assert low._decoder.matmul_dtype == torch.bfloat16
+    exact = TransformersGenerator(tiny_model, matmul_dtype="float32")
+    requests = requests_for(40)
+    options = GenerationOptions(batch_size=16)
+    assert low.generate(requests, options) == exact.generate(requests, options)
+
+
 def test_greedy_is_deterministic(generator):
     requests = requests_for(6)
     assert generator.generate(requests, GenerationOptions()) == generator.generate(requests, GenerationOptions())
