@@ -178,7 +178,8 @@ class TransformersGenerator:
         torch = self._torch
         texts = [self.render(r) for r in requests]
         add_special = not self.uses_chat_template  # templates already carry their special tokens
-        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=add_special)["input_ids"]]
+        token_ids = self.tokenizer(texts, add_special_tokens=add_special)["input_ids"]
+        lengths = [len(ids) for ids in token_ids]
         # Requests with the same token budget share batches; within a group, similar
         # prompt lengths share a batch so there is little padding.
         groups: dict[int, list[int]] = defaultdict(list)
@@ -200,10 +201,26 @@ class TransformersGenerator:
                 indices = sorted(indices, key=lambda i: lengths[i])
                 for start in range(0, len(indices), batch_size):
                     chunk = indices[start : start + batch_size]
-                    outputs = self._generate_batch([texts[i] for i in chunk], max_new_tokens, options, add_special, rng)
+                    outputs = self._generate_batch(
+                        [texts[i] for i in chunk],
+                        [token_ids[i] for i in chunk],
+                        max_new_tokens,
+                        options,
+                        add_special,
+                        rng,
+                    )
                     for i, candidates in zip(chunk, outputs, strict=True):
                         results[i] = candidates
         return results
+
+    def _left_padded(self, token_ids: list[list[int]]) -> dict[str, Any]:
+        """``input_ids`` and ``attention_mask`` as the tokenizer pads them (left, with its pad token)."""
+        width = max(len(ids) for ids in token_ids)
+        pad = self.tokenizer.pad_token_id
+        return {
+            "input_ids": self._torch.tensor([[pad] * (width - len(ids)) + list(ids) for ids in token_ids]),
+            "attention_mask": self._torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in token_ids]),
+        }
 
     def _generate_kwargs(self, max_new_tokens: int, options: GenerationOptions, rng: Any) -> dict[str, Any]:
         n = max(1, options.num_candidates)
@@ -265,24 +282,35 @@ class TransformersGenerator:
         return [int(t) for t in (eos if isinstance(eos, list | tuple) else [eos])]
 
     def _generate_batch(
-        self, texts: list[str], max_new_tokens: int, options: GenerationOptions, add_special: bool, rng: Any = None
+        self,
+        texts: list[str],
+        token_ids: list[list[int]],
+        max_new_tokens: int,
+        options: GenerationOptions,
+        add_special: bool,
+        rng: Any = None,
     ) -> list[list[str]]:
         n = max(1, options.num_candidates)
         compact = self._decoder is not None and (options.do_sample or n == 1)
         if options.do_sample and n > 1 and not compact:
-            texts = [text for text in texts for _ in range(n)]  # candidates of a prompt stay adjacent
+            # Candidates of a prompt stay adjacent.
+            texts = [text for text in texts for _ in range(n)]
+            token_ids = [ids for ids in token_ids for _ in range(n)]
         room = self.max_positions - max_new_tokens if self.max_positions else None
         if room is not None and room < 1:
             raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt in {self.max_positions}.")
-        # Over-long prompts keep their end (the facts and the generation prompt) rather than crash.
-        encoded = self.tokenizer(
-            texts,
-            return_tensors="pt",
-            padding=True,
-            add_special_tokens=add_special,
-            truncation=room is not None,
-            max_length=room,
-        )
+        if room is None or max(len(ids) for ids in token_ids) <= room:
+            encoded = self._left_padded(token_ids)  # the prompts as generate() tokenized them
+        else:
+            # Over-long prompts keep their end (the facts and the generation prompt) rather than crash.
+            encoded = self.tokenizer(
+                texts,
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=add_special,
+                truncation=True,
+                max_length=room,
+            )
         if compact:
             # One token per row per step (greedy, or a sampled draw): the compact decoder, whose batch
             # shrinks as rows end; a prompt's sampled candidates share its pass over the prompt

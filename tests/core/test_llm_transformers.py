@@ -125,6 +125,24 @@ def test_bfloat16_products_write_the_float32_titles(tiny_model):
     assert low.generate(requests, options) == exact.generate(requests, options)
 
 
+def test_prompts_are_padded_as_the_tokenizer_pads_them(generator):
+    texts = [generator.render(r) for r in requests_for(7)] + ["[title|en|default] brand=Puma =>"]
+    ids = generator.tokenizer(texts)["input_ids"]
+    assert len({len(i) for i in ids}) > 1
+    padded = generator._left_padded(ids)
+    reference = generator.tokenizer(texts, return_tensors="pt", padding=True)
+    assert padded["input_ids"].tolist() == reference["input_ids"].tolist()
+    assert padded["attention_mask"].tolist() == reference["attention_mask"].tolist()
+
+
+def test_over_long_prompts_keep_their_end(tiny_model):
+    compact = TransformersGenerator(tiny_model, matmul_dtype="float32")
+    reference = TransformersGenerator(tiny_model)
+    reference._decoder = None
+    requests = requests_for(3, max_new_tokens=compact.max_positions - 6)  # room for the last 6 prompt tokens
+    assert compact.generate(requests, GenerationOptions()) == reference.generate(requests, GenerationOptions())
+
+
 def test_greedy_is_deterministic(generator):
     requests = requests_for(6)
     assert generator.generate(requests, GenerationOptions()) == generator.generate(requests, GenerationOptions())
