@@ -228,10 +228,12 @@ def _plural(word: str) -> str:
     return word + "s"
 
 
-def surface_forms(attribute: str, value: str) -> set[str]:
+@functools.lru_cache(maxsize=16384)
+def surface_forms(attribute: str, value: str) -> frozenset[str]:
+    """The phrases that state ``value`` of ``attribute`` (cached: the checks ask for the same values all the time)."""
     base = normalise(value)
     if not base:
-        return set()
+        return frozenset()
     forms = {base}
     if attribute in ("article_type", "gender"):
         words = base.split()
@@ -240,7 +242,7 @@ def surface_forms(attribute: str, value: str) -> set[str]:
             forms.add(" ".join([*words[:-1], _plural(words[-1])]))
     if attribute == "gender":
         forms |= {f + "s" for f in list(forms) if not f.endswith("s")}  # "mens", "womens"
-    return {f for f in forms if f}
+    return frozenset(f for f in forms if f)
 
 
 def split_values(value: str) -> list[str]:
@@ -318,11 +320,8 @@ class Vocabulary:
         while i < len(tokens):
             hit = None
             for n in range(min(self.max_words, len(tokens) - i), 0, -1):
-                span = range(i, i + n)
-                if any(j in masked for j in span):
-                    continue
                 phrase = " ".join(tokens[i : i + n])
-                if phrase in table:
+                if phrase in table and masked.isdisjoint(range(i, i + n)):
                     hit = (table[phrase], i, i + n)
                     break
             if hit:
