@@ -164,17 +164,29 @@ class KVDecoder:
             hidden = hidden + self._linear(act(self._linear(x, c_fc)), m_proj)
         return hidden[:, -1]
 
-    def _scores(self, last: torch.Tensor, rescored: int) -> torch.Tensor:
-        """Next-token scores (batch, vocabulary) from the last hidden states."""
+    def _scores(self, last: torch.Tensor, rescored: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Next-token scores (batch, vocabulary) from the last hidden states, and the rescored candidates.
+
+        With low-precision products the ``rescored`` best candidates of each row get their scores
+        recomputed in the model's type (the second value: their token ids, None without), so near
+        ties between them are decided as the model's type decides them.
+        """
         normed = F.layer_norm(last, (self.n_embd,), *self.ln_f[:2], eps=self.ln_f[2])
         if self.matmul_dtype is None:
-            return F.linear(normed, self.lm_head)
-        # Low-precision scores pick the candidates; theirs are recomputed in the model's type, so
-        # near ties between them are decided as the model's type decides them.
+            return F.linear(normed, self.lm_head), None
         scores = F.linear(normed.to(self.matmul_dtype), self.lm_head_low).to(self.dtype)
         best = scores.topk(min(rescored, scores.shape[-1]), dim=-1).indices
         exact = torch.bmm(self.lm_head[best], normed[:, :, None]).squeeze(-1)
-        return scores.scatter_(-1, best, exact)
+        return scores.scatter_(-1, best, exact), best
+
+    @staticmethod
+    def _most_likely(scores: torch.Tensor, candidates: torch.Tensor | None) -> torch.Tensor:
+        """Each row's highest-scoring token (the lowest id among equals, as ``argmax`` picks), among its candidates."""
+        if candidates is None:
+            return scores.argmax(dim=-1)
+        values = scores.gather(-1, candidates)
+        tied = values == values.max(dim=-1, keepdim=True).values
+        return candidates.masked_fill(~tied, scores.shape[-1]).min(dim=-1).values
 
     # -- decoding ----------------------------------------------------------------------------
 
@@ -235,8 +247,8 @@ class KVDecoder:
         alive = torch.ones(batch, dtype=torch.bool)  # rows in the batch that have not ended
         steps = 0
         for step in range(max_new_tokens):
-            scores = self._scores(last, RESCORED_DRAWN if draw is not None else RESCORED_GREEDY)
-            tokens = draw(scores) if draw is not None else scores.argmax(dim=-1)
+            scores, candidates = self._scores(last, RESCORED_DRAWN if draw is not None else RESCORED_GREEDY)
+            tokens = draw(scores) if draw is not None else self._most_likely(scores, candidates)
             output[rows[alive], step] = tokens[alive]
             steps = step + 1
             alive &= ~torch.isin(tokens, eos)

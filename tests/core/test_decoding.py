@@ -127,12 +127,16 @@ def test_low_precision_products_pick_among_the_best_by_float32_scores():
     low, exact = KVDecoder(model, torch.bfloat16), KVDecoder(model)
     last = torch.randn(6, 32, generator=torch.Generator().manual_seed(2))
     with torch.inference_mode():
-        rough, full = low._scores(last, 8), exact._scores(last, 8)
-    best = rough.topk(8).indices
+        (rough, best), (full, none) = low._scores(last, 8), exact._scores(last, 8)
+    assert none is None and best.shape == (6, 8)
     # The 8 best are rescored in float32; the other scores stay rounded from bfloat16 products.
     assert torch.allclose(rough.gather(1, best), full.gather(1, best), rtol=0, atol=1e-5)
     assert not torch.allclose(rough, full, rtol=0, atol=1e-5)
     assert rough.argmax(-1).tolist() == full.argmax(-1).tolist()
+    assert KVDecoder._most_likely(rough, best).tolist() == full.argmax(-1).tolist()
+    # Among equal scores the lowest token id wins, as argmax picks.
+    tied = torch.tensor([[0.0, 2.0, 1.0, 2.0]])
+    assert KVDecoder._most_likely(tied, torch.tensor([[3, 1, 2]])).tolist() == [1]
     ids, mask = left_padded([5, 9, 3, 12, 7, 9])
     with torch.inference_mode():
         assert low.decode(ids, mask, 10, [1], PAD).tolist() == exact.decode(ids, mask, 10, [1], PAD).tolist()
