@@ -139,26 +139,28 @@ class KVDecoder:
     ) -> torch.Tensor:
         """Run ``hidden`` (batch, new, embd) at cache columns ``start:start+new``; returns the last position's hidden.
 
-        ``mask`` is added to the attention scores (0 where a query may look, -inf elsewhere).
+        ``mask`` is added to the attention scores (0 where a query may look, -inf elsewhere). The last
+        layer writes every position's keys and values but runs the rest only for the last position,
+        the one whose scores are read.
         """
         batch, new, _ = hidden.shape
         end = start + new
         shape = (batch, new, self.n_head, self.head_dim)
-        for (ln_1, c_attn, a_proj, ln_2, c_fc, act, m_proj, scaling), (keys, values) in zip(
-            self.layers, cache, strict=True
+        last_layer = len(self.layers) - 1
+        for index, ((ln_1, c_attn, a_proj, ln_2, c_fc, act, m_proj, scaling), (keys, values)) in enumerate(
+            zip(self.layers, cache, strict=True)
         ):
             x = F.layer_norm(hidden, (self.n_embd,), *ln_1[:2], eps=ln_1[2])
             query, key, value = self._linear(x, c_attn).split(self.n_embd, dim=2)
             keys[:, :, start:end] = key.view(shape).transpose(1, 2)
             values[:, :, start:end] = value.view(shape).transpose(1, 2)
+            query = query.view(shape).transpose(1, 2).to(self.dtype)
+            if index == last_layer and new > 1:
+                query, mask, hidden = query[:, :, -1:], mask[..., -1:, :], hidden[:, -1:]
             attended = F.scaled_dot_product_attention(
-                query.view(shape).transpose(1, 2).to(self.dtype),
-                keys[:, :, :end],
-                values[:, :, :end],
-                attn_mask=mask,
-                scale=scaling,
+                query, keys[:, :, :end], values[:, :, :end], attn_mask=mask, scale=scaling
             )
-            attended = attended.transpose(1, 2).reshape(batch, new, self.n_embd)
+            attended = attended.transpose(1, 2).reshape(batch, query.shape[2], self.n_embd)
             hidden = hidden + self._linear(attended, a_proj)
             x = F.layer_norm(hidden, (self.n_embd,), *ln_2[:2], eps=ln_2[2])
             hidden = hidden + self._linear(act(self._linear(x, c_fc)), m_proj)
