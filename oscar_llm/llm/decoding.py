@@ -42,10 +42,9 @@ _PROCESSOR_SETTINGS = {
     "max_time": (None,),
     "stop_strings": (None,),
 }
-# Candidates whose scores are recomputed in the model's type when the products run in a lower one:
-# for a greedy pick, and for a draw (the backend's sampler draws among the 64 most likely).
-RESCORED_GREEDY = 8
-RESCORED_DRAWN = 64
+# Candidates whose scores are recomputed in the model's type for a greedy pick when the products run
+# in a lower one (a draw reads the low-precision scores: their error is far below the randomness).
+RESCORED = 8
 # Finished rows are dropped from the batch once they are this share of it: copying the live rows'
 # cache costs about as much as a step of a quarter of them.
 _COMPACT_SHARE = 0.25
@@ -60,8 +59,8 @@ class KVDecoder:
 
     ``matmul_dtype`` (e.g. ``torch.bfloat16``) runs the matrix products in that type (inputs rounded
     to it; layer norms, attention, residuals and the cache stay in the model's type). The next token
-    is then chosen among the few best (:data:`RESCORED_GREEDY`, :data:`RESCORED_DRAWN`) by their
-    scores recomputed in the model's type. Without it every operation is the one ``generate`` runs.
+    is then chosen among the :data:`RESCORED` best by their scores recomputed in the model's type
+    (a sampled token is drawn from the low-precision scores). Without it every operation is the one ``generate`` runs.
     """
 
     def __init__(self, model: Any, matmul_dtype: torch.dtype | None = None) -> None:
@@ -169,14 +168,16 @@ class KVDecoder:
     def _scores(self, last: torch.Tensor, rescored: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Next-token scores (batch, vocabulary) from the last hidden states, and the rescored candidates.
 
-        With low-precision products the ``rescored`` best candidates of each row get their scores
-        recomputed in the model's type (the second value: their token ids, None without), so near
-        ties between them are decided as the model's type decides them.
+        With low-precision products the ``rescored`` best candidates of each row (none when 0) get
+        their scores recomputed in the model's type (the second value: their token ids, else None),
+        so near ties between them are decided as the model's type decides them.
         """
         normed = F.layer_norm(last, (self.n_embd,), *self.ln_f[:2], eps=self.ln_f[2])
         if self.matmul_dtype is None:
             return F.linear(normed, self.lm_head), None
         scores = F.linear(normed.to(self.matmul_dtype), self.lm_head_low).to(self.dtype)
+        if not rescored:
+            return scores, None
         best = scores.topk(min(rescored, scores.shape[-1]), dim=-1).indices
         exact = torch.bmm(self.lm_head[best], normed[:, :, None]).squeeze(-1)
         return scores.scatter_(-1, best, exact), best
@@ -249,7 +250,7 @@ class KVDecoder:
         alive = torch.ones(batch, dtype=torch.bool)  # rows in the batch that have not ended
         steps = 0
         for step in range(max_new_tokens):
-            scores, candidates = self._scores(last, RESCORED_DRAWN if draw is not None else RESCORED_GREEDY)
+            scores, candidates = self._scores(last, 0 if draw is not None else RESCORED)
             tokens = draw(scores) if draw is not None else self._most_likely(scores, candidates)
             output[rows[alive], step] = tokens[alive]
             steps = step + 1

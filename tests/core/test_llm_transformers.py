@@ -115,6 +115,15 @@ def test_compact_decoder_writes_what_generate_writes(tiny_model):
     assert compact.generate(requests, options) == reference.generate(requests, options)
 
 
+def test_matmul_dtype_comes_from_the_generation_setting(tiny_model):
+    def settings(**generation):
+        return type("S", (), {"model_path": str(tiny_model), "GENERATION": generation})
+
+    assert TransformersGenerator.from_settings(settings(matmul_dtype="float32")).decoding == "compact, float32 products"
+    low = TransformersGenerator.from_settings(settings(matmul_dtype="bfloat16"))
+    assert low.decoding == "compact, bfloat16 products"
+
+
 def test_bfloat16_products_write_the_float32_titles(tiny_model):
     """Matrix products in bfloat16, the next token decided in float32 among the best few: the same greedy titles."""
     low = TransformersGenerator(tiny_model, matmul_dtype="bfloat16")
