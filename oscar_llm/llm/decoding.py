@@ -6,10 +6,12 @@ criteria) for each token. For the shop's small GPT-2 models that per-step work c
 arithmetic. :class:`KVDecoder` runs the same model on its own weights with the same operations
 (``addmm`` as in ``Conv1D``, ``scaled_dot_product_attention``, the model's own activation), writes
 keys and values into a cache allocated once per batch, and drops rows from the batch (and their
-cache) as they finish. Greedy output equals ``model.generate(do_sample=False, num_beams=1)``
-(``tests/core/test_decoding.py``); see docs/architecture.md, "Generation".
+cache) as they finish. With the model's own type for the matrix products, greedy output equals
+``model.generate(do_sample=False, num_beams=1)`` (``tests/core/test_decoding.py``); with bfloat16
+products the next token is still decided by float32 scores among the best few. See
+docs/architecture.md, "Generation".
 
-torch is imported by the caller (:mod:`.transformers_backend`), never by importing this module's users.
+This module imports torch: only :mod:`.transformers_backend` imports it, when a generator is built.
 """
 
 from __future__ import annotations
@@ -239,11 +241,13 @@ class KVDecoder:
         batch = prompts
         if repeats > 1:
             batch = prompts * repeats
-            cache = [(k.repeat_interleave(repeats, 0), v.repeat_interleave(repeats, 0)) for k, v in cache]
-            key_bias = key_bias.repeat_interleave(repeats, 0)
-            next_position = next_position.repeat_interleave(repeats, 0)
-            last = last.repeat_interleave(repeats, 0)
+            order = torch.arange(prompts).repeat_interleave(repeats)
+            cache = [(k.index_select(0, order), v.index_select(0, order)) for k, v in cache]
+            key_bias, next_position, last = key_bias[order], next_position[order], last[order]
 
+        # Kept rows are copied into the front of a second set of buffers, then the two swap: no new
+        # memory after the first drop.
+        spare: list[tuple[torch.Tensor, torch.Tensor]] | None = None
         output = torch.full((batch, max_new_tokens), pad_token_id, dtype=torch.long)
         eos = torch.tensor(list(eos_token_ids), dtype=torch.long)
         rows = torch.arange(batch)  # the original row of each row still in the batch
@@ -261,17 +265,21 @@ class KVDecoder:
             column = prompt_len + step
             if len(rows) - n_alive >= max(1, _COMPACT_SHARE * len(rows)):
                 keep = alive.nonzero().squeeze(1)
-                cache = [(self._take(keys, keep, column), self._take(values, keep, column)) for keys, values in cache]
+                if spare is None:
+                    spare = [(torch.empty_like(keys), torch.empty_like(values)) for keys, values in cache]
+                kept = len(keep)
+                compacted = []
+                for (keys, values), (spare_keys, spare_values) in zip(cache, spare, strict=True):
+                    compacted.append(
+                        (
+                            torch.index_select(keys, 0, keep, out=spare_keys[:kept]),
+                            torch.index_select(values, 0, keep, out=spare_values[:kept]),
+                        )
+                    )
+                spare, cache = cache, compacted
                 key_bias, next_position, rows, tokens = key_bias[keep], next_position[keep], rows[keep], tokens[keep]
                 alive = alive[keep]
             hidden = F.embedding(tokens, self.wte) + F.embedding(next_position, self.wpe)
             last = self._forward(hidden[:, None], cache, column, key_bias[:, None, None, : column + 1])
             next_position = next_position + 1
         return output[:, :steps]
-
-    @staticmethod
-    def _take(buffer: torch.Tensor, keep: torch.Tensor, used: int) -> torch.Tensor:
-        """The kept rows of a cache buffer, in a new buffer of the same length (only the used columns copied)."""
-        taken = buffer.new_empty((len(keep), *buffer.shape[1:]))
-        taken[:, :, :used] = buffer[keep, :, :used]
-        return taken
