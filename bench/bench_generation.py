@@ -5,7 +5,8 @@
 Both run in one process on the same model and the same N catalogue rows:
 
 - batched: ``content.generation.generate_checked`` (greedy, batches of --batch-size,
-  checks, sampled retries for failures), the path the shop's workers run;
+  checks, sampled retries for failures), the path the shop's workers run (the compact decoder of
+  ``llm.decoding``, its matrix products in ``--matmul-dtype``: "auto" as the shop's default);
 - classic: ``model.generate`` per product with ``num_beams=4, num_return_sequences=3``,
   keeping the best-scoring sequence, no checks.
 
@@ -41,6 +42,11 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="32,128,512", help="Also measure the pipeline at these sizes.")
     parser.add_argument("--rounds", type=int, default=2, help="Paired rounds (classic slice, then the pipeline).")
     parser.add_argument("--dtype", help="Load the model in this dtype (e.g. bfloat16) for both recipes.")
+    parser.add_argument(
+        "--matmul-dtype",
+        default="auto",
+        help="The pipeline's GENERATION['matmul_dtype'] (auto, float32, bfloat16); the classic runs model.generate.",
+    )
     parser.add_argument("--retry-candidates", type=int, default=3, help="Sampled candidates for failing texts.")
     args = parser.parse_args()
 
@@ -65,10 +71,13 @@ def main() -> None:
     facts = all_facts[: args.n]
     ctx = PromptContext(kind="title", max_length=90)
     limits = Limits(max_length=90)
-    generator = TransformersGenerator(args.model, dtype=args.dtype)
+    generator = TransformersGenerator(args.model, dtype=args.dtype, matmul_dtype=args.matmul_dtype)
     tokenizer, model = generator.tokenizer, generator.model
     max_new_tokens = 32
-    print(f"model {generator.model_id}, {len(facts)} products, torch threads {torch.get_num_threads()}")
+    print(
+        f"model {generator.model_id}, {len(facts)} products, torch threads {torch.get_num_threads()}, "
+        f"pipeline decoding: {generator.decoding}"
+    )
 
     # -- batched pipeline (what the shop runs) ------------------------------------------------
     sizes = sorted({args.batch_size, *(int(b) for b in args.batch_sizes.split(",") if b.strip())})
@@ -188,6 +197,7 @@ def main() -> None:
         "rounds": args.rounds,
         "torch_threads": torch.get_num_threads(),
         "dtype": str(model.dtype).replace("torch.", ""),
+        "decoding": generator.decoding,
         "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
     print(json.dumps(summary))

@@ -228,10 +228,12 @@ def _plural(word: str) -> str:
     return word + "s"
 
 
-def surface_forms(attribute: str, value: str) -> set[str]:
+@functools.lru_cache(maxsize=16384)
+def surface_forms(attribute: str, value: str) -> frozenset[str]:
+    """The phrases that state ``value`` of ``attribute`` (cached: the checks ask for the same values all the time)."""
     base = normalise(value)
     if not base:
-        return set()
+        return frozenset()
     forms = {base}
     if attribute in ("article_type", "gender"):
         words = base.split()
@@ -240,7 +242,7 @@ def surface_forms(attribute: str, value: str) -> set[str]:
             forms.add(" ".join([*words[:-1], _plural(words[-1])]))
     if attribute == "gender":
         forms |= {f + "s" for f in list(forms) if not f.endswith("s")}  # "mens", "womens"
-    return {f for f in forms if f}
+    return frozenset(f for f in forms if f)
 
 
 def split_values(value: str) -> list[str]:
@@ -258,6 +260,10 @@ class Vocabulary:
     forms: dict[str, dict[str, str]] = field(default_factory=dict)
     max_words: int = 1
     words: set[str] = field(default_factory=set)
+    # (brand word -> brand, words of the other attributes' values), built once from ``forms``.
+    _brand_words: tuple[dict[str, str], frozenset[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def add_text(self, text: str) -> None:
         self.words |= words_of(_TAG_RE.sub(" ", text or ""))
@@ -266,6 +272,7 @@ class Vocabulary:
         self.add_text(value)
         if not value or attribute not in CHECKED_ATTRIBUTES:
             return
+        self._brand_words = None
         table = self.forms.setdefault(attribute, {})
         for form in surface_forms(attribute, value):
             table.setdefault(form, value)
@@ -282,6 +289,26 @@ class Vocabulary:
                 vocab.add_text(str(facts.get(key) or ""))
         return vocab
 
+    def brand_words(self) -> tuple[dict[str, str], frozenset[str]]:
+        """Each word of a brand with the (first) brand it is part of, and every word of the other attributes' values.
+
+        The checks read them for every text (``content.checks``); they change only when a value is added.
+        """
+        if self._brand_words is None:
+            brand_of: dict[str, str] = {}
+            for form, canonical in (self.forms.get("brand") or {}).items():
+                for word in form.split():
+                    brand_of.setdefault(word, canonical)
+            other_values = frozenset(
+                word
+                for attribute, table in self.forms.items()
+                if attribute != "brand"
+                for form in table
+                for word in form.split()
+            )
+            self._brand_words = (brand_of, other_values)
+        return self._brand_words
+
     def values(self, attribute: str) -> set[str]:
         return set(self.forms.get(attribute, {}).values())
 
@@ -293,11 +320,8 @@ class Vocabulary:
         while i < len(tokens):
             hit = None
             for n in range(min(self.max_words, len(tokens) - i), 0, -1):
-                span = range(i, i + n)
-                if any(j in masked for j in span):
-                    continue
                 phrase = " ".join(tokens[i : i + n])
-                if phrase in table:
+                if phrase in table and masked.isdisjoint(range(i, i + n)):
                     hit = (table[phrase], i, i + n)
                     break
             if hit:

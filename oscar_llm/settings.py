@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     # Generation settings shared by every backend.
     "GENERATION": {
         "max_new_tokens": {"title": 32, "description": 160, "meta_description": 64},
-        # Measured in bench/bench_generation.py: batches of 128 are ~10x the classic recipe.
+        # Measured in bench/bench_generation.py: batches of 128 are the fastest of 32, 128 and 512.
         "batch_size": 128,
         "do_sample": False,
         "temperature": 0.8,
@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
         # brand, gender, colour, article type; a description: one sentence of the segment's lead
         # facts) when that passes them; such drafts say so.
         "pattern_fallback": True,
+        # The type an in-process GPT-2 model's matrix products run in: "auto" is bfloat16 on a CPU that
+        # multiplies it natively, else float32 (docs/architecture.md, "Generation").
+        "matmul_dtype": "auto",
     },
     # OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp server), used when
     # GENERATOR is "oscar_llm.llm.openai_backend.OpenAICompatibleGenerator".

@@ -152,10 +152,12 @@ def _article_mentions(
     i = 0
     while i < len(tokens):
         for n in range(min(longest, len(tokens) - i), 0, -1):
-            if any(j in masked for j in range(i, i + n)):
-                continue
             phrase = " ".join(tokens[i : i + n])
-            if phrase in table or (phrase in ARTICLE_SYNONYM_PHRASES and not _hides_a_type(phrase, table)):
+            if phrase not in table and phrase not in ARTICLE_SYNONYM_PHRASES:
+                continue
+            if not masked.isdisjoint(range(i, i + n)):
+                continue
+            if phrase in table or not _hides_a_type(phrase, table):
                 found.append((phrase, table.get(phrase), i, i + n))
                 i += n
                 break
@@ -205,10 +207,10 @@ def check_article_named(text: str, facts: dict[str, Any], vocabulary: Vocabulary
     longest = max([len(name.split()) for name in names], default=1)
     for i in range(len(tokens)):
         for n in range(1, min(longest, len(tokens) - i) + 1):
-            if any(j in masked for j in range(i, i + n)):
-                continue
             phrase = " ".join(tokens[i : i + n])
-            if phrase not in names or (phrase not in table and _hides_a_type(phrase, table)):
+            if phrase not in names or not masked.isdisjoint(range(i, i + n)):
+                continue
+            if phrase not in table and _hides_a_type(phrase, table):
                 continue
             if _article_compatible(phrase, table.get(phrase), own):
                 return []
@@ -276,17 +278,7 @@ def _brand_fragments(
     words and values of other attributes ("Red" of "Red Tape") are no brand claim.
     """
     own = {w for b in _own_values("brand", attributes) for w in normalise(b).split()}
-    brand_of: dict[str, str] = {}
-    for form, canonical in (vocabulary.forms.get("brand") or {}).items():
-        for word in form.split():
-            brand_of.setdefault(word, canonical)
-    other_values = {
-        w
-        for attribute, table in vocabulary.forms.items()
-        if attribute != "brand"
-        for form in table
-        for w in form.split()
-    }
+    brand_of, other_values = vocabulary.brand_words()
     reasons = []
     for i, token in enumerate(tokens):
         if i in skip or token in own or token not in brand_of or len(token) < 3:

@@ -326,6 +326,24 @@ def test_occasion_season_brand_fragments_and_sizes_without_a_value_are_caught(te
     assert wider(text) == failed
 
 
+def test_a_brand_added_to_the_vocabulary_is_read_by_the_next_check():
+    """The brand words are built once per vocabulary (``Vocabulary.brand_words``) and rebuilt when a value is added."""
+    vocabulary = Vocabulary.from_facts([*CATALOGUE, FORMAL])
+    check = {
+        "check": "brand",
+        "message": "States 'vale', part of the brand 'Moss & Vale', but the product's brand is Pebble & Pine.",
+    }
+
+    def reasons():
+        return check_text("A & Vale dress.", facts=FORMAL, kind="description", vocabulary=vocabulary, limits=Limits())[
+            1
+        ]
+
+    assert check not in reasons()
+    vocabulary.add("brand", "Moss & Vale")
+    assert check in reasons()
+
+
 def test_the_product_s_own_occasion_season_and_size_pass():
     own = (
         "From Pebble & Pine, this charcoal dress is viscose, is made for formal wear, suits summer and comes in size L."

@@ -103,6 +103,55 @@ def test_batched_greedy_equals_one_at_a_time(generator):
     assert all(len(c) == 1 for c in batched)
 
 
+def test_compact_decoder_writes_what_generate_writes(tiny_model):
+    """The production path decodes with ``llm.decoding.KVDecoder``; ``model.generate`` gives the same texts."""
+    compact = TransformersGenerator(tiny_model, matmul_dtype="float32")
+    assert compact._decoder is not None and compact._decoder.matmul_dtype is None
+    reference = TransformersGenerator(tiny_model)
+    reference._decoder = None  # model.generate, as before the compact decoder
+    requests = requests_for(20)
+    requests[5].max_new_tokens = 4
+    options = GenerationOptions(batch_size=6)
+    assert compact.generate(requests, options) == reference.generate(requests, options)
+
+
+def test_matmul_dtype_comes_from_the_generation_setting(tiny_model):
+    def settings(**generation):
+        return type("S", (), {"model_path": str(tiny_model), "GENERATION": generation})
+
+    assert TransformersGenerator.from_settings(settings(matmul_dtype="float32")).decoding == "compact, float32 products"
+    low = TransformersGenerator.from_settings(settings(matmul_dtype="bfloat16"))
+    assert low.decoding == "compact, bfloat16 products"
+
+
+def test_bfloat16_products_write_the_float32_titles(tiny_model):
+    """Matrix products in bfloat16, the next token decided in float32 among the best few: the same greedy titles."""
+    low = TransformersGenerator(tiny_model, matmul_dtype="bfloat16")
+    assert low._decoder.matmul_dtype == torch.bfloat16
+    exact = TransformersGenerator(tiny_model, matmul_dtype="float32")
+    requests = requests_for(40)
+    options = GenerationOptions(batch_size=16)
+    assert low.generate(requests, options) == exact.generate(requests, options)
+
+
+def test_prompts_are_padded_as_the_tokenizer_pads_them(generator):
+    texts = [generator.render(r) for r in requests_for(7)] + ["[title|en|default] brand=Puma =>"]
+    ids = generator.tokenizer(texts)["input_ids"]
+    assert len({len(i) for i in ids}) > 1
+    padded = generator._left_padded(ids)
+    reference = generator.tokenizer(texts, return_tensors="pt", padding=True)
+    assert padded["input_ids"].tolist() == reference["input_ids"].tolist()
+    assert padded["attention_mask"].tolist() == reference["attention_mask"].tolist()
+
+
+def test_over_long_prompts_keep_their_end(tiny_model):
+    compact = TransformersGenerator(tiny_model, matmul_dtype="float32")
+    reference = TransformersGenerator(tiny_model)
+    reference._decoder = None
+    requests = requests_for(3, max_new_tokens=compact.max_positions - 6)  # room for the last 6 prompt tokens
+    assert compact.generate(requests, GenerationOptions()) == reference.generate(requests, GenerationOptions())
+
+
 def test_greedy_is_deterministic(generator):
     requests = requests_for(6)
     assert generator.generate(requests, GenerationOptions()) == generator.generate(requests, GenerationOptions())
