@@ -16,9 +16,11 @@ import hashlib
 import logging
 import statistics
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
@@ -418,15 +420,59 @@ def public_questions(product: Any) -> Any:
     ).order_by("-helpful_votes", "-published_at", "-pk")
 
 
-def own_questions(product: Any, customer: Any) -> Any:
-    """The asker's own questions about this product that are not published (yet): theirs to see."""
+def _open_questions(customer: Any) -> Any:
     if customer is None or not getattr(customer, "is_authenticated", False):
         return ProductQuestion.objects.none()
-    return (
-        ProductQuestion.objects.filter(product=product, customer=customer)
-        .exclude(status__in=[Status.PUBLISHED, Status.REJECTED])
-        .exclude(status=Status.PUBLISHED, private=False)
-    )
+    return ProductQuestion.objects.filter(customer=customer).exclude(status__in=[Status.PUBLISHED, Status.REJECTED])
+
+
+def own_questions(product: Any, customer: Any) -> Any:
+    """The asker's own questions about this product that are not published (yet): theirs to see."""
+    return _open_questions(customer).filter(product=product)
+
+
+# The product page reads its Q&A from Django's cache, under a version every saved or deleted question (and
+# every helpful vote) moves, so a page shows a change at once and reads no question row otherwise
+# (docs/architecture.md, "Product questions").
+PAGE_CACHE_SECONDS = 600
+_VERSION_KEY = "oscar_llm:qa:version"
+
+
+def _page_version() -> int:
+    version = cache.get(_VERSION_KEY)
+    if version is None:
+        # Started from the clock, so a version lost with the cache never names entries cached before.
+        cache.add(_VERSION_KEY, time.time_ns() // 1000, None)
+        version = cache.get(_VERSION_KEY) or 0
+    return int(version)
+
+
+def questions_changed(**_kwargs: Any) -> None:
+    """Receiver of ProductQuestion's post_save and post_delete: the pages read their Q&A again."""
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:  # not there (evicted or never read): the next read starts a new one
+        cache.delete(_VERSION_KEY)
+
+
+def page_questions(product: Any, customer: Any, limit: int = 20) -> tuple[list[ProductQuestion], list[Any]]:
+    """(the published Q&A of the product family, the customer's own open questions about this product) for
+    the product page, from the cache while no question changed."""
+    version = _page_version()
+    key = f"oscar_llm:qa:page:{product.pk}:{limit}:{version}"
+    public = cache.get(key)
+    if public is None:
+        public = list(public_questions(product)[:limit])
+        cache.set(key, public, PAGE_CACHE_SECONDS)
+    if customer is None or not getattr(customer, "is_authenticated", False):
+        return public, []
+    open_key = f"oscar_llm:qa:open:{customer.pk}:{version}"
+    open_products = cache.get(open_key)
+    if open_products is None:
+        open_products = set(_open_questions(customer).values_list("product_id", flat=True))
+        cache.set(open_key, open_products, PAGE_CACHE_SECONDS)
+    own = list(own_questions(product, customer)[:10]) if product.pk in open_products else []
+    return public, own
 
 
 def customer_view(question: ProductQuestion) -> dict[str, Any]:
@@ -460,6 +506,7 @@ def vote(question: ProductQuestion, voter: str) -> bool:
         _, created = QuestionVote.objects.get_or_create(question=question, voter=voter[:64])
         if created:
             ProductQuestion.objects.filter(pk=question.pk).update(helpful_votes=F("helpful_votes") + 1)
+            questions_changed()
     return created
 
 

@@ -51,9 +51,9 @@ def product_questions(context: Any, product: Any, limit: int = 20) -> dict[str, 
     try:
         if not FeatureSwitch.is_enabled(Feature.QA):
             return empty
-        questions = list(services.public_questions(product)[:limit])
         user = getattr(request, "user", None)
-        own = [services.customer_view(q) for q in services.own_questions(product, user)[:10]]
+        questions, open_questions = services.page_questions(product, user, limit)
+        own = [services.customer_view(q) for q in open_questions]
     except Exception:  # a failing block is left out, never the page
         logger.exception("product questions block failed")
         return empty

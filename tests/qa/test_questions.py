@@ -256,3 +256,30 @@ def test_an_answer_contradicting_the_products_facts_fails_its_check(customer, dr
     question = services.ask(dress, customer, "What material is this dress made of?")
     question.refresh_from_db()
     assert any(c["name"] == "facts" and c["passed"] for c in question.checks)
+
+
+def test_the_page_reads_its_questions_from_the_cache_until_a_question_changes(client, customer, dress, qa_on):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    question = services.ask(dress, customer, "What material is this dress made of?")
+    question.refresh_from_db()
+    assert question.status == Status.PUBLISHED
+    client.force_login(customer)
+    services.page_questions(dress, customer)  # warm
+
+    def question_reads() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            public, own = services.page_questions(dress, customer)
+        assert [q.pk for q in public] == [question.pk] and own == []
+        return sum("oscar_llm_productquestion" in q["sql"] for q in queries.captured_queries)
+
+    assert question_reads() == 0
+    # Staff unpublish it: the next page no longer shows it, with no wait for the cache to expire.
+    question.status = Status.REJECTED
+    question.save()
+    assert services.page_questions(dress, customer)[0] == []
+    assert question.text not in client.get(dress.get_absolute_url()).content.decode()
+    # The customer's own open question shows on the page at once too.
+    pending = ProductQuestion.objects.create(product=dress, customer=customer, text="Is it machine washable?")
+    assert [q.pk for q in services.page_questions(dress, customer)[1]] == [pending.pk]
