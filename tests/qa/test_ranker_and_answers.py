@@ -197,3 +197,26 @@ def test_a_ranker_with_a_tuned_encoder_is_not_fitted_without_one():
 
     with pytest.raises(ValueError):
         QARanker(config=RankerConfig(tuned_encoder=True)).fit(echo_questions(12), lambda texts: None)
+
+
+def test_the_train_command_saves_the_ranker_with_its_tuned_encoder_for_the_worker(tmp_path, settings):
+    from oscar_llm.qa import services
+    from oscar_llm.qa.datasets import read_questions
+
+    data = tmp_path / "epqa.csv"
+    synthetic_epqa(data, 20)
+    call_command("oscar_llm_train", "--qa-ranker", str(data), "--out", str(tmp_path / "ranker"), stdout=StringIO())
+    assert {p.name for p in (tmp_path / "ranker").iterdir()} >= {
+        "qa_ranker.npz",
+        "qa_ranker.json",
+        "qa_tuned_encoder.safetensors",
+        "qa_tuned_encoder.json",
+    }
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "QA": {"RANKER_DIR": str(tmp_path / "ranker")}}
+    services._rankers.clear()
+    ranker = services.get_ranker()
+    assert ranker is not None and ranker.tuned is not None and len(ranker.tuned.tops) == 2
+    questions, _ = read_questions(data, "epqa", with_labels=True)
+    vec = _vec()
+    assert sum(int(q.labels[ranker.rank(q, vec)[0][0]] == 2) for q in questions) >= 18
+    services._rankers.clear()
