@@ -70,13 +70,22 @@ def evaluate_qa(
     out: str | Path | None = None,
     folds: int = 0,
     progress: bool = True,
+    tuned_encoder: Any = None,
 ) -> dict[str, Any]:
-    """Fit on ``train`` (or, with ``folds``, on the other folds of ``evaluated``), rank ``evaluated``."""
+    """Fit on ``train`` (or, with ``folds``, on the other folds of ``evaluated``), rank ``evaluated``.
+
+    ``tuned_encoder``: a ``Callable[[], TunedEncoder]`` giving an unfitted tuned encoder for each ranker
+    (the ranker then adds its scores, see ``qa/tuned_encoder.py``), or None."""
     from tqdm.auto import tqdm
 
     from ..qa.answers import QuoteWriter
 
     mode = "evidence" if fmt == "epqa" else "attribute"
+    config = RankerConfig(mode=mode, tuned_encoder=tuned_encoder is not None)
+
+    def fit(part: list[Question]) -> QARanker:
+        return QARanker(config=config).fit(part, vec, tuned=tuned_encoder() if tuned_encoder else None)
+
     writer = writer or QuoteWriter()
     vec = EmbeddingCache(lambda texts: np.asarray(embedder.embed(list(texts)), dtype=np.float32))
     questions, pair_ids = read_questions(evaluated, fmt, with_labels=False)
@@ -88,12 +97,12 @@ def evaluate_qa(
         labelled, _ = read_questions(evaluated, fmt, with_labels=True)
         for fold in range(folds):
             part = [q for q in labelled if _fold_of(q.qid, folds) != fold]
-            rankers[fold] = QARanker(config=RankerConfig(mode=mode)).fit(part, vec)
+            rankers[fold] = fit(part)
     else:
         if not train:
             raise ValueError("--train is required (or --folds K to measure on held-out folds of one file)")
         labelled, _ = read_questions(train, fmt, with_labels=True)
-        rankers[0] = QARanker(config=RankerConfig(mode=mode)).fit(labelled, vec)
+        rankers[0] = fit(labelled)
     fit_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -149,6 +158,7 @@ def evaluate_qa(
         lengths = [len(r["answer"]) for r in answered if r.get("answer")]
         summary["median_answer_chars"] = statistics.median(lengths) if lengths else 0
     summary["thresholds"] = [round(r.threshold, 4) for r in rankers.values()]
+    summary["tuned_encoder"] = tuned_encoder is not None
     summary["fit_seconds"] = round(fit_seconds, 1)
     summary["questions_per_second"] = round(len(records) / max(seconds, 1e-9), 2)
     return summary

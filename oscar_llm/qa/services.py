@@ -147,13 +147,14 @@ def ranker_dir() -> Path:
 
 def get_ranker() -> Any:
     """The fitted ranker (``oscar_llm_train --qa-ranker``), or None: rank by cosine then."""
+    from ..llm.embeddings import embedding_model_path
     from .ranker import QARanker
 
     directory = ranker_dir()
     with _lock:
         if str(directory) not in _rankers:
             try:
-                _rankers[str(directory)] = QARanker.load(directory)
+                _rankers[str(directory)] = QARanker.load(directory, base_path=embedding_model_path(llm_settings))
             except FileNotFoundError:
                 _rankers[str(directory)] = None
         return _rankers[str(directory)]

@@ -10,6 +10,7 @@ ePQA-format file and saves it next to the shop model (``QA["RANKER_DIR"]``).
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,20 @@ def qa_pairs(path: str | Path) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     return pairs, {"qa_rows": len(rows), "qa_pairs": len(pairs), "qa_dropped": dropped}
 
 
-def fit_ranker(path: str | Path, embedder: Any, out_dir: str | Path) -> dict[str, Any]:
-    """Fit the evidence ranker on an ePQA-format file and save it to ``out_dir``."""
+def tuned_encoder_factory(**config: Any) -> Callable[[], Any]:
+    """A new unfitted tuned encoder per call, all over one copy of the embedding model's frozen layers
+    (and its cache of their outputs). Imports torch: worker, training and evaluation only."""
+    from ..llm.embeddings import embedding_model_path
+    from ..settings import llm_settings
+    from .tuned_encoder import FrozenLayers, TunedEncoder, TunedEncoderConfig
+
+    frozen = FrozenLayers(embedding_model_path(llm_settings), TunedEncoderConfig(**config))
+    return lambda: TunedEncoder(frozen)
+
+
+def fit_ranker(path: str | Path, embedder: Any, out_dir: str | Path, *, tuned_encoder: bool = True) -> dict[str, Any]:
+    """Fit the evidence ranker (with its tuned encoder unless ``tuned_encoder`` is False) on an
+    ePQA-format file and save it to ``out_dir``."""
     import numpy as np
 
     from .datasets import read_questions
@@ -53,7 +66,8 @@ def fit_ranker(path: str | Path, embedder: Any, out_dir: str | Path) -> dict[str
 
     questions, _ = read_questions(path, "epqa", with_labels=True)
     vec = EmbeddingCache(lambda texts: np.asarray(embedder.embed(list(texts)), dtype=np.float32))
-    ranker = QARanker(config=RankerConfig(mode="evidence"), embedder_id=getattr(embedder, "model_id", ""))
-    ranker.fit(questions, vec)
+    config = RankerConfig(mode="evidence", tuned_encoder=tuned_encoder)
+    ranker = QARanker(config=config, embedder_id=getattr(embedder, "model_id", ""))
+    ranker.fit(questions, vec, tuned=tuned_encoder_factory()() if tuned_encoder else None)
     saved = ranker.save(out_dir)
     return {"ranker_dir": str(Path(saved).parent), "questions": len(questions), **ranker.report}

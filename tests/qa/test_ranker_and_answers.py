@@ -118,3 +118,105 @@ def test_the_answer_check_refuses_invented_numbers_markup_and_broken_language():
     assert not check_answer("It lasts <b>10</b> hours.", question="How long?", evidence=evidence).passed
     assert not check_answer("It it lasts the the 10 hours.", question="How long?", evidence=evidence).passed
     assert not check_answer("We guarantee a refund.", question="How long?", evidence=evidence).passed
+
+
+# Questions whose words a useless candidate repeats: word overlap and MiniLM cosine favour the echo,
+# the labels say the answer; only a model fitted on the labels ranks the answer first.
+ECHO_TOPICS = [
+    ("how long does the battery last", "the battery lasts 10 hours on one charge"),
+    ("is the jacket waterproof", "it kept me dry in heavy rain all day"),
+    ("what is the strap made of", "the strap is soft leather"),
+    ("does it fit a 15 inch laptop", "my 15 inch laptop fits with room to spare"),
+    ("can i wash the cover", "the cover goes in the washing machine"),
+    ("how heavy is the kettle", "it weighs about one kilogram empty"),
+    ("what colour is the lid", "the lid is dark red"),
+    ("does the lamp need batteries", "it runs on two aa batteries"),
+]
+
+
+def echo_questions(n: int, offset: int = 0) -> list:
+    from oscar_llm.qa.ranker import Candidate, Question
+
+    questions = []
+    for k in range(offset, offset + n):
+        text, answer = ECHO_TOPICS[k % len(ECHO_TOPICS)]
+        other = ECHO_TOPICS[(k + 3) % len(ECHO_TOPICS)][1]
+        candidates = [
+            Candidate(f"i also want to know {text}", "review"),
+            Candidate(answer, "review"),
+            Candidate(other, "review"),
+            Candidate(f"{text}? no idea", "review"),
+        ]
+        questions.append(Question(f"e{k}", f"{text} (number {k})?", candidates, [0, 2, 0, 0]))
+    return questions
+
+
+def _vec():
+    import numpy as np
+
+    from oscar_llm.llm.registry import get_embedder
+    from oscar_llm.qa.ranker import EmbeddingCache
+
+    embedder = get_embedder()
+    return EmbeddingCache(lambda texts: np.asarray(embedder.embed(list(texts))))
+
+
+@pytest.mark.parametrize("kind", ["bi", "cross"])
+def test_the_tuned_encoder_learns_from_the_labels_what_cosine_gets_wrong(kind, tmp_path):
+    from oscar_llm.llm.embeddings import bundled_model_path
+    from oscar_llm.qa.ranker import RankerConfig
+    from oscar_llm.qa.tuned_encoder import FrozenLayers, TunedEncoder, TunedEncoderConfig
+
+    frozen = FrozenLayers(bundled_model_path(), TunedEncoderConfig(kind=kind, epochs=10, learning_rate=1e-3, threads=1))
+    vec = _vec()
+    train, held = echo_questions(32), echo_questions(8, offset=100)
+    # Cosine alone prefers a candidate that repeats the question.
+    assert sum(int(max(range(4), key=lambda i: float(vec(q.text) @ vec(q.candidates[i].text))) == 1) for q in held) < 4
+    tuned = TunedEncoder(frozen)
+    out_of_half = tuned.cross_fit(train)
+    assert set(out_of_half) == {q.qid for q in train} and len(tuned.tops) == 2
+    assert sum(int(out_of_half[q.qid].argmax() == 1) for q in train) >= 28
+    assert sum(int(tuned.score(q).argmax() == 1) for q in held) >= 7
+    # Through the ranker: its weights learn from the out-of-half scores, it saves without pickle.
+    ranker = QARanker(config=RankerConfig(tuned_encoder=True))
+    ranker.fit(train, vec, tuned=TunedEncoder(frozen))
+    assert ranker.tuned_scores == {}
+    assert sum(int(ranker.rank(q, vec)[0][0] == 1) for q in held) >= 7
+    ranker.save(tmp_path / "ranker")
+    loaded = QARanker.load(tmp_path / "ranker")
+    for question in held:
+        assert loaded.rank(question, vec)[0] == ranker.rank(question, vec)[0]
+    archive = tmp_path / "ranker" / "qa_tuned_encoder.safetensors"
+    archive.write_bytes(archive.read_bytes()[:-8] + b"x" * 8)
+    with pytest.raises(ValueError):
+        QARanker.load(tmp_path / "ranker")
+
+
+def test_a_ranker_with_a_tuned_encoder_is_not_fitted_without_one():
+    from oscar_llm.qa.ranker import RankerConfig
+
+    with pytest.raises(ValueError):
+        QARanker(config=RankerConfig(tuned_encoder=True)).fit(echo_questions(12), lambda texts: None)
+
+
+def test_the_train_command_saves_the_ranker_with_its_tuned_encoder_for_the_worker(tmp_path, settings):
+    from oscar_llm.qa import services
+    from oscar_llm.qa.datasets import read_questions
+
+    data = tmp_path / "epqa.csv"
+    synthetic_epqa(data, 20)
+    call_command("oscar_llm_train", "--qa-ranker", str(data), "--out", str(tmp_path / "ranker"), stdout=StringIO())
+    assert {p.name for p in (tmp_path / "ranker").iterdir()} >= {
+        "qa_ranker.npz",
+        "qa_ranker.json",
+        "qa_tuned_encoder.safetensors",
+        "qa_tuned_encoder.json",
+    }
+    settings.OSCAR_LLM = {**getattr(settings, "OSCAR_LLM", {}), "QA": {"RANKER_DIR": str(tmp_path / "ranker")}}
+    services._rankers.clear()
+    ranker = services.get_ranker()
+    assert ranker is not None and ranker.tuned is not None and len(ranker.tuned.tops) == 2
+    questions, _ = read_questions(data, "epqa", with_labels=True)
+    vec = _vec()
+    assert sum(int(q.labels[ranker.rank(q, vec)[0][0]] == 2) for q in questions) >= 18
+    services._rankers.clear()
