@@ -18,6 +18,7 @@ from ..customers import customer_identities
 from ..guardrails.redaction import PLACEHOLDER_RE, CustomerIdentity, Redactor
 from ..models import ReplyDraft, Ticket
 from .knowledge_base import load_knowledge_base
+from .library import generalise_references
 from .types import OrderFact, ResolvedExample
 
 # Past resolved tickets handed to the drafter as retrieval candidates.
@@ -102,6 +103,8 @@ def generalise_example(
             text = re.sub(rf"(?<!\w){re.escape(order.tracking)}(?!\w)", "{{Tracking Number}}", text)
     for number in sorted(order_numbers, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(number)}(?!\w)", "{{Order Number}}", text)
+    # A number the customer wrote that is no order of theirs on file (said back in the reply) goes too.
+    text = generalise_references(text)
     for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "{{Customer Name}}", text, flags=re.I)
     # Anything else personal (e-mails, phones, cards, addresses) is dropped, not kept for restoring.

@@ -137,6 +137,12 @@ def generalise_reply(text: str, entity_type: str = "", entity_value: str = "") -
         # An account type is a common word ("free", "pro", "standard"): only where it names an account.
         after = ACCOUNT_NOUN if slot == "Account Type" else ""
         text = re.sub(rf"(?<![\w]){re.escape(value)}(?![\w]){after}", "{{" + slot + "}}", text)
+    return generalise_references(text)
+
+
+def generalise_references(text: str) -> str:
+    """Every order or invoice number ``text`` names (5 digits or more, after "order", "purchase", "invoice"
+    or "bill") turned into ``{{Order Number}}`` or ``{{Invoice Number}}``."""
 
     def to_slot(match: re.Match[str]) -> str:
         name = _reference_slot(text, match.start())

@@ -302,6 +302,17 @@ def test_an_edited_approved_reply_joins_the_library_without_the_customers_data(
     assert learned.text == "Order {{Order Number}} placed on {{Order Date}} left our warehouse today."
 
 
+def test_a_number_the_customer_wrote_never_stays_in_a_learned_reply():
+    from oscar_llm.support.learning import generalise_example
+
+    # The customer's own order and a number they wrote that is no order of theirs on file: both become slots.
+    reply = "I have checked order 100042 and the other purchase, number 55512345, for you. Invoice 8812345 too."
+    assert generalise_example(reply, ["100042"], []) == (
+        "I have checked order {{Order Number}} and the other purchase, number {{Order Number}}, for you. "
+        "Invoice {{Invoice Number}} too."
+    )
+
+
 def test_model_text_far_less_likely_than_the_library_replies_fails_fluency(support_model_dir):
     """The perplexity side of the fluency check, under the tiny shop model (trained on the seed replies)."""
     import random
