@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from .files import read_checked_meta
+
 RANKER_FILE = "qa_ranker.npz"
 RANKER_META = "qa_ranker.json"
 FORMAT = 1
@@ -495,12 +497,8 @@ class QARanker:
         """The saved ranker; with a tuned encoder, its top layers over ``base_path`` (default: the bundled
         MiniLM), which imports torch: the worker loads it, never the web process."""
         directory = Path(directory)
-        path, meta_path = directory / RANKER_FILE, directory / RANKER_META
-        if not path.is_file() or not meta_path.is_file():
-            raise FileNotFoundError(f"No fitted question ranker in {directory}.")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT or hashlib.sha256(path.read_bytes()).hexdigest() != meta.get("sha256"):
-            raise ValueError(f"{path} does not match {meta_path}: refit the ranker.")
+        path = directory / RANKER_FILE
+        meta = read_checked_meta(path, directory / RANKER_META, FORMAT, "question ranker")
         with np.load(path, allow_pickle=False) as arrays:
             ranker = cls(
                 config=RankerConfig(**meta["config"]),

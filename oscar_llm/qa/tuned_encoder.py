@@ -301,13 +301,11 @@ class TunedEncoder:
         """The saved tops over the frozen layers of ``base_path`` (the embedding model's local files)."""
         from safetensors.torch import load_file
 
+        from .files import read_checked_meta
+
         directory = Path(directory)
-        path, meta_path = directory / ENCODER_FILE, directory / ENCODER_META
-        if not path.is_file() or not meta_path.is_file():
-            raise FileNotFoundError(f"No fitted tuned encoder in {directory}.")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT or hashlib.sha256(path.read_bytes()).hexdigest() != meta.get("sha256"):
-            raise ValueError(f"{path} does not match {meta_path}: refit the ranker.")
+        path = directory / ENCODER_FILE
+        meta = read_checked_meta(path, directory / ENCODER_META, FORMAT, "tuned encoder")
         model = cls(FrozenLayers(base_path, TunedEncoderConfig(**meta["config"])))
         tensors = load_file(str(path))
         for k in range(int(meta["tops"])):
