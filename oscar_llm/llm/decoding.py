@@ -52,10 +52,6 @@ RESCORED = 8
 _COMPACT_SHARE = 0.25
 
 
-def _config_value(config: Any, name: str) -> Any:
-    return getattr(config, name, None)
-
-
 class KVDecoder:
     """Greedy (or caller-drawn) decoding of a ``GPT2LMHeadModel`` over its own weights.
 
@@ -114,7 +110,7 @@ class KVDecoder:
         if getattr(config, "_attn_implementation", None) != "sdpa":
             return False
         generation = getattr(model, "generation_config", None)
-        return all(_config_value(generation, name) in allowed for name, allowed in _PROCESSOR_SETTINGS.items())
+        return all(getattr(generation, name, None) in allowed for name, allowed in _PROCESSOR_SETTINGS.items())
 
     # -- the model ---------------------------------------------------------------------------
 

