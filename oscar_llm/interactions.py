@@ -1,7 +1,9 @@
 """Storefront events and visitor keys: the shop's history every feature learns from.
 
-Oscar's signals become :class:`~oscar_llm.models.Interaction` rows. A page view only sends one
-broker message (``record_interactions`` writes it in a worker); anything else is written at once.
+Oscar's signals become :class:`~oscar_llm.models.Interaction` rows. A page view only adds its row
+to this process's buffer, which a background thread sends to a worker as one broker message per
+batch (``record_interactions`` writes them; docs/architecture.md, "No model on the request path");
+basket additions and searches are sent at once, orders written at once.
 Anonymous events are keyed by a visitor id kept in the session *data* (Django cycles the session
 key at login but keeps the data), so at login the visitor's history joins the account.
 
@@ -11,14 +13,17 @@ calling them (docs/architecture.md, "Layers"). Never raises into the request.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, connections
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -91,17 +96,101 @@ def record(request: Any, user: Any, product: Any, event: str, *, weight: float |
 
 
 def dispatch(rows: list[dict[str, Any]]) -> None:
-    """Hand events to a worker (one broker message, no database write in the request).
+    """Hand storefront events to a worker without a database write in the request.
 
-    With ``RECOMMENDATIONS["ASYNC_EVENTS"]`` off, or when the broker is down, they are written here.
+    They wait in this process's :data:`buffer` for at most ``RECOMMENDATIONS["EVENT_BATCH_SECONDS"]``
+    and go as one broker message per batch; with that setting 0, or Celery running tasks inline
+    (``task_always_eager``), they are sent at once. With ``ASYNC_EVENTS`` off they are written here.
     """
-    if llm_settings.RECOMMENDATIONS.get("ASYNC_EVENTS", True):
-        try:
-            record_interactions.apply_async((rows,))
-            return
-        except Exception:
-            logger.warning("Could not queue %d events; writing them now", len(rows), exc_info=True)
+    recs = llm_settings.RECOMMENDATIONS
+    if not recs.get("ASYNC_EVENTS", True):
+        save(rows)
+        return
+    seconds = float(recs.get("EVENT_BATCH_SECONDS") or 0)
+    views = all(row.get("event") == "view" for row in rows)  # basket additions and searches go at once
+    if seconds > 0 and views and not record_interactions.app.conf.task_always_eager:
+        buffer.add(rows, seconds=seconds)
+    else:
+        send(rows)
+
+
+def send(rows: list[dict[str, Any]]) -> None:
+    """One broker message for ``rows``; when the broker is down they are written here instead."""
+    try:
+        record_interactions.apply_async((rows,))
+        return
+    except Exception:
+        logger.warning("Could not queue %d events; writing them now", len(rows), exc_info=True)
     save(rows)
+
+
+class EventBuffer:
+    """Page-view events of this process, sent by a daemon thread as one message per batch.
+
+    A page pays for a list append instead of a broker round trip. The thread sends what has
+    gathered every ``seconds`` (sooner at ``BATCH_MAX`` rows); the process sends the rest when it
+    exits normally. A process killed outright loses at most that many seconds of its page views;
+    orders are written at once, and basket additions and searches are sent at once.
+    """
+
+    BATCH_MAX = 200
+
+    def __init__(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.rows: list[dict[str, Any]] = []
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.closed = False
+
+    def add(self, rows: list[dict[str, Any]], *, seconds: float) -> None:
+        if self.pid != os.getpid():
+            self._start()  # a forked web worker: its own rows and its own thread
+        with self.lock:
+            self.rows.extend(rows)
+            full = len(self.rows) >= self.BATCH_MAX
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, args=(seconds,), name="oscar-llm-events", daemon=True)
+                self.thread.start()
+        if full:
+            self.wake.set()
+
+    def _run(self, seconds: float) -> None:
+        while not self.closed:
+            self.wake.wait(seconds)
+            self.wake.clear()
+            try:
+                self.flush()
+            except Exception:
+                logger.exception("Could not send buffered events")
+            finally:
+                connections.close_all()  # this thread's own connections (a save when the broker was down)
+
+    def flush(self) -> int:
+        """Send what is waiting now; the number of rows sent."""
+        if self.pid != os.getpid():
+            return 0
+        with self.lock:
+            rows, self.rows = self.rows, []
+        for start in range(0, len(rows), self.BATCH_MAX):
+            send(rows[start : start + self.BATCH_MAX])
+        return len(rows)
+
+    def close(self) -> None:
+        """Send what is waiting and stop the thread (tests; the process's exit does the same)."""
+        self.closed = True
+        self.wake.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout=10)
+        self.flush()
+
+
+#: This process's page-view events on their way to a worker.
+buffer = EventBuffer()
+atexit.register(buffer.close)
 
 
 def save(rows: Iterable[dict[str, Any]]) -> int:

@@ -108,6 +108,9 @@ DEFAULTS: dict[str, Any] = {
         "EVENT_RETENTION_DAYS": 365,
         # Page-view events go to a worker as one broker message instead of a database write.
         "ASYNC_EVENTS": True,
+        # Page-view events wait in the web process up to this many seconds (or 200 events) and go
+        # as one message (interactions.EventBuffer); 0 sends each page view's event at once.
+        "EVENT_BATCH_SECONDS": 1.0,
         # Where workers save the fitted engine (never served by the web server).
         "ENGINE_DIR": None,
         "EXCLUDE_PURCHASED": True,

@@ -101,6 +101,7 @@ def block_key(
         "language": translation.get_language(),
         "generation": generation(),
         "lists": {str(pid): {k: _ids(v) for k, v in lists[pid].items() if k != "_exists"} for pid in sorted(lists)},
+        "categories": {str(pid): _ids(items) for pid, items in sorted(serving.category_lists(anchors).items())},
         "global": {k: _ids(v) for k, v in sorted(serving.global_lists().items())},
     }
     if block == FOR_YOU:

@@ -39,7 +39,7 @@ MEMORY_SECONDS = 60.0
 MAX_ENTRIES = 50_000
 
 # The maps kept per stamp. "lists" depend on the lists version only; the others on the generation.
-LIST_MAPS = ("lists", "global")
+LIST_MAPS = ("lists", "categories", "global")
 GENERATION_MAPS = ("facts", "paths", "products", "public", "purchased", "rules")
 
 

@@ -17,7 +17,7 @@ from ..interactions import visitor_key
 from ..models import BlockCode
 from . import memory, serving
 from . import rules as rules_mod
-from .config import CATEGORY, POPULAR, SIMILAR, TOGETHER, TRENDING
+from .config import POPULAR, SIMILAR, TOGETHER, TRENDING
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +93,10 @@ def _tag(items: list[dict], *, personal: bool = False) -> list[tuple[dict, bool]
 
 
 def _candidates(
-    block: str, *, user: Any, visitor: str, product_id: int | None, basket_ids: list[int]
-) -> tuple[list[tuple[dict, bool]], list[tuple[dict, bool]]]:
-    """(primary candidates, fallbacks) for a block, from the precomputed lists, before any rule."""
+    block: str, *, user: Any, visitor: str, anchor_ids: list[int], product_id: int | None
+) -> list[tuple[dict, bool]]:
+    """A block's own candidates, from the precomputed lists, before any rule."""
     primary: list[tuple[dict, bool]] = []
-    anchor_ids = [product_id] if product_id else []
-    if block == BASKET_COMPLETE:
-        anchor_ids = list(dict.fromkeys(basket_ids))
     lists = serving.product_lists(anchor_ids)
     asked = 0
 
@@ -127,13 +124,16 @@ def _candidates(
                 if best is None or item["score"] > best["score"]:
                     merged[item["id"]] = item
         primary = _tag(sorted(merged.values(), key=lambda i: -i["score"]))
-    # Cold start (and filling a short list): trending, then popular in the product's categories.
+    return primary
+
+
+def _fallbacks(anchor_ids: list[int]) -> list[tuple[dict, bool]]:
+    """Cold start and a short list: trending, then popular in the anchors' categories, then popular."""
     global_ = serving.global_lists()
     fallback = _tag(global_.get(TRENDING, []))
-    for pid in anchor_ids:
-        fallback += _tag(lists.get(pid, {}).get(CATEGORY, []))
-    fallback += _tag(global_.get(POPULAR, []))
-    return primary, fallback
+    for items in serving.category_lists(anchor_ids).values():
+        fallback += _tag(items)
+    return fallback + _tag(global_.get(POPULAR, []))
 
 
 def _ask_for_neighbours(product_id: int) -> None:
@@ -213,7 +213,8 @@ def _block_items(
         product_id = product.parent_id or product.pk
         exclude |= {product.pk, product_id}
 
-    primary, fallback = _candidates(block, user=user, visitor=visitor, product_id=product_id, basket_ids=basket_ids)
+    anchor_ids = list(dict.fromkeys(basket_ids)) if block == BASKET_COMPLETE else ([product_id] if product_id else [])
+    primary = _candidates(block, user=user, visitor=visitor, anchor_ids=anchor_ids, product_id=product_id)
     rules = rules_mod.rules_for(block)
     boosted = [
         ({**item, "score": float(item["score"]) * rules.boosts.get(item["id"], 1.0)}, personal)
@@ -223,10 +224,20 @@ def _block_items(
     ordered: dict[int, tuple[dict, bool]] = {}
     for pid in rules.pins:
         ordered.setdefault(pid, ({"id": pid, "score": 0.0, "reason": PINNED}, False))
-    for item, personal in boosted + fallback:
+    for item, personal in boosted:
         ordered.setdefault(int(item["id"]), (item, personal))
-    allowed = rules_mod.allowed_ids(ordered, rules=rules, user=user, exclude_ids=exclude)
-    chosen = [(pid, ordered[pid]) for pid in ordered if pid in allowed][: limit + 2]
+    need = limit + 2  # a spare or two for the strategy check below
+    chosen_ids = _allowed_in_order(list(ordered), need, rules=rules, user=user, exclude=exclude)
+    if len(chosen_ids) < need:
+        # The fallbacks come after the block's own candidates, so they are read only when those run short.
+        added = []
+        for item, personal in _fallbacks(anchor_ids):
+            pid = int(item["id"])
+            if pid not in ordered:
+                ordered[pid] = (item, personal)
+                added.append(pid)
+        chosen_ids += _allowed_in_order(added, need - len(chosen_ids), rules=rules, user=user, exclude=exclude)
+    chosen = [(pid, ordered[pid]) for pid in chosen_ids]
     if not chosen:
         return []
     # Stock records come with the products: the strategy check below and the block's price
@@ -256,6 +267,20 @@ def _block_items(
         if len(result) >= limit:
             break
     return result
+
+
+def _allowed_in_order(ids: list[int], need: int, *, rules: Any, user: Any, exclude: set[int]) -> list[int]:
+    """The first ``need`` of ``ids`` (in their order) the rules allow, checking a few at a time: a
+    cold process asks the database about the candidates it may show, not about every one."""
+    found: list[int] = []
+    start, step = 0, max(8, 2 * need)
+    while start < len(ids) and len(found) < need:
+        chunk = ids[start : start + step]
+        allowed = rules_mod.allowed_ids(chunk, rules=rules, user=user, exclude_ids=exclude)
+        found += [pid for pid in chunk if pid in allowed]
+        start += step
+        step *= 2
+    return found[:need]
 
 
 def _public(ids: list[int]) -> dict[int, bool]:

@@ -1,7 +1,8 @@
 """Reading precomputed lists: the process's memory, then the cache, then indexed queries.
 
 Lists shared by everybody (a product's neighbours, its categories' best sellers, trending) are
-cached; a miss costs two indexed queries for any number of products. A customer's own list is
+cached; a miss costs one indexed query for any number of products (two for the category lists,
+which a block reads only when its own candidates run short). A customer's own list is
 read from its row each time (one indexed lookup), so a refresh written by a worker shows on the
 very next page even when each process has its own cache.
 """
@@ -12,7 +13,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q
 from oscar.core.loading import get_model
 
 from ..models import RecommendationList
@@ -28,15 +28,19 @@ def product_cache_key(product_id: int) -> str:
     return f"oscar_llm:recs:product:{product_id}"
 
 
+def category_cache_key(product_id: int) -> str:
+    return f"oscar_llm:recs:product-categories:{product_id}"
+
+
 GLOBAL_CACHE_KEY = "oscar_llm:recs:global"
 
 
-def _empty_product_lists() -> dict[str, Items]:
-    return {SIMILAR: [], TOGETHER: [], CATEGORY: [], "_exists": False}
+def _empty_product_lists() -> dict[str, Any]:
+    return {SIMILAR: [], TOGETHER: [], "_exists": False}
 
 
 def product_lists(product_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """``{pid: {"similar": items, "together": items, "category": items, "_exists": bool}}``."""
+    """``{pid: {"similar": items, "together": items, "_exists": bool}}``: each product's own neighbours."""
     ids = [int(p) for p in dict.fromkeys(product_ids) if p]
     if not ids:
         return {}
@@ -50,21 +54,42 @@ def _shared_product_lists(ids: list[int]) -> dict[int, dict[str, Any]]:
     missing = [pid for pid in ids if pid not in result]
     if missing:
         fetched = {pid: _empty_product_lists() for pid in missing}
+        rows = RecommendationList.objects.filter(
+            kind__in=(SIMILAR, TOGETHER), key__in=[str(pid) for pid in missing]
+        ).values_list("kind", "key", "items")
+        for kind, key, items in rows:
+            fetched[int(key)][kind] = list(items)
+            fetched[int(key)]["_exists"] = True
+        cache.set_many({product_cache_key(pid): v for pid, v in fetched.items()}, setting("CACHE_TIMEOUT"))
+        result.update(fetched)
+    return result
+
+
+def category_lists(product_ids: Iterable[int]) -> dict[int, Items]:
+    """``{pid: items}``: the best sellers of each product's categories, a block's fallback (read
+    only when a block's own candidates run short)."""
+    ids = [int(p) for p in dict.fromkeys(product_ids) if p]
+    if not ids:
+        return {}
+    return memory.get_many("categories", ids, _shared_category_lists)
+
+
+def _shared_category_lists(ids: list[int]) -> dict[int, Items]:
+    keys = {category_cache_key(pid): pid for pid in ids}
+    found = cache.get_many(list(keys))
+    result = {keys[k]: v for k, v in found.items()}
+    missing = [pid for pid in ids if pid not in result]
+    if missing:
+        fetched: dict[int, Items] = {pid: [] for pid in missing}
         category_of: dict[str, list[int]] = {}
         for pid, cid in ProductCategory.objects.filter(product_id__in=missing).values_list("product_id", "category_id"):
             category_of.setdefault(str(cid), []).append(pid)
-        str_ids = [str(pid) for pid in missing]
-        rows = RecommendationList.objects.filter(
-            Q(kind__in=(SIMILAR, TOGETHER), key__in=str_ids) | Q(kind=CATEGORY, key__in=list(category_of))
-        ).values_list("kind", "key", "items")
-        for kind, key, items in rows:
-            if kind == CATEGORY:
+        if category_of:
+            rows = RecommendationList.objects.filter(kind=CATEGORY, key__in=list(category_of))
+            for key, items in rows.values_list("key", "items"):
                 for pid in category_of.get(key, []):
-                    fetched[pid][CATEGORY] = fetched[pid][CATEGORY] + list(items)
-            else:
-                fetched[int(key)][kind] = list(items)
-                fetched[int(key)]["_exists"] = True
-        cache.set_many({product_cache_key(pid): v for pid, v in fetched.items()}, setting("CACHE_TIMEOUT"))
+                    fetched[pid] = fetched[pid] + list(items)
+        cache.set_many({category_cache_key(pid): v for pid, v in fetched.items()}, setting("CACHE_TIMEOUT"))
         result.update(fetched)
     return result
 
@@ -97,7 +122,8 @@ def personal_list(*, user_id: int | None, visitor: str) -> Items:
 
 
 def forget_product_lists(product_ids: Iterable[int]) -> None:
-    cache.delete_many([product_cache_key(int(p)) for p in product_ids])
+    ids = [int(p) for p in product_ids]
+    cache.delete_many([product_cache_key(p) for p in ids] + [category_cache_key(p) for p in ids])
     memory.bump_lists_version()
 
 

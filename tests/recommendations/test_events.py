@@ -88,7 +88,12 @@ def test_anonymous_views_are_keyed_by_a_visitor_id_and_join_the_account_at_login
     assert shown and shown[0].product == dresses[1]
 
 
-def test_a_burst_of_events_refreshes_once(recs, catalogue, client, django_capture_on_commit_callbacks):
+def test_a_burst_of_events_refreshes_once(recs, catalogue, client, settings, django_capture_on_commit_callbacks):
+    # A window longer than four page views take on a busy machine (the job is never sent here).
+    settings.OSCAR_LLM = {
+        **settings.OSCAR_LLM,
+        "RECOMMENDATIONS": {**settings.OSCAR_LLM["RECOMMENDATIONS"], "REFRESH_DEBOUNCE_SECONDS": 60},
+    }
     dresses, _jackets = catalogue
     with django_capture_on_commit_callbacks(execute=False):
         for product in dresses:
@@ -154,3 +159,85 @@ def test_a_broker_that_is_down_loses_no_event(recs, catalogue, client, monkeypat
     assert client.get(dresses[0].get_absolute_url()).status_code == 200
     event = Interaction.objects.get(event="view")
     assert event.product == dresses[0] and event.session_key == client.session[VISITOR_SESSION_KEY]
+
+
+@pytest.fixture
+def batched(recs, settings, monkeypatch):
+    """Page views go through a buffer of their own, with Celery not running tasks inline."""
+    from oscar_llm import interactions
+    from shop.celery import app
+
+    settings.OSCAR_LLM = {
+        **settings.OSCAR_LLM,
+        "RECOMMENDATIONS": {**settings.OSCAR_LLM["RECOMMENDATIONS"], "EVENT_BATCH_SECONDS": 0.05},
+    }
+    app.conf.task_always_eager = False
+    own = interactions.EventBuffer()
+    monkeypatch.setattr(interactions, "buffer", own)
+    yield own
+    own.close()
+
+
+def wait_for(condition, *, seconds: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_page_views_wait_in_the_process_and_go_to_the_worker_as_one_message(
+    batched, catalogue, client, monkeypatch, settings
+):
+    from oscar_llm import interactions
+
+    recs = settings.OSCAR_LLM["RECOMMENDATIONS"]
+    # The thread waits longer than the test: what is sent, the flush below sends.
+    settings.OSCAR_LLM = {**settings.OSCAR_LLM, "RECOMMENDATIONS": {**recs, "EVENT_BATCH_SECONDS": 3600}}
+
+    sent: list[list[dict]] = []
+    monkeypatch.setattr(interactions.record_interactions, "apply_async", lambda args, **kw: sent.append(args[0]))
+    dresses, jackets = catalogue
+    for product in (dresses[0], dresses[1], jackets[0]):
+        assert client.get(product.get_absolute_url()).status_code == 200
+    assert not sent and not Interaction.objects.exists()  # the requests neither published nor wrote
+    assert batched.flush() == 3
+    assert [[row["product_id"] for row in rows] for rows in sent] == [[dresses[0].pk, dresses[1].pk, jackets[0].pk]]
+
+
+def test_a_basket_addition_is_sent_at_once(batched, monkeypatch):
+    from oscar_llm import interactions
+
+    sent: list[list[dict]] = []
+    monkeypatch.setattr(interactions.record_interactions, "apply_async", lambda args, **kw: sent.append(args[0]))
+    interactions.dispatch([{"event": "basket", "product_id": 7}])
+    assert sent == [[{"event": "basket", "product_id": 7}]] and batched.rows == []
+
+
+def test_a_full_buffer_is_sent_in_batches_of_at_most_batch_max(batched, monkeypatch):
+    from oscar_llm import interactions
+
+    sent: list[list[dict]] = []
+    monkeypatch.setattr(interactions.record_interactions, "apply_async", lambda args, **kw: sent.append(args[0]))
+    rows = [{"event": "view", "product_id": n} for n in range(interactions.EventBuffer.BATCH_MAX * 2 + 5)]
+    with batched.lock:
+        batched.rows.extend(rows)
+    assert batched.flush() == len(rows)
+    assert [len(batch) for batch in sent] == [200, 200, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_buffered_events_are_written_by_the_thread_when_the_broker_is_down(batched, catalogue, client, monkeypatch):
+    from oscar_llm import interactions
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(interactions.record_interactions, "apply_async", down)
+    dresses, _ = catalogue
+    assert client.get(dresses[2].get_absolute_url()).status_code == 200
+    assert wait_for(lambda: Interaction.objects.filter(event="view", product=dresses[2]).exists())
+    assert batched.rows == []

@@ -182,6 +182,31 @@ def test_cold_start_falls_back_to_trending_then_popular_in_the_category(make_pro
     assert items[0].reason_text == "Trending now"
 
 
+def test_fallbacks_are_read_only_when_the_blocks_own_candidates_run_short(shop, make_product):
+    from django.core.cache import cache
+
+    from oscar_llm.recommendations import memory
+
+    viewed, others = shop
+    hot = make_product("Lumen Women Red Linen Dress")
+    write_list(TRENDING, GLOBAL_KEY, [hot], reason="trending")
+    # Six neighbours, all showable: a cold process asks nothing about categories or global lists.
+    with CaptureQueriesContext(connection) as queries:
+        items = services.block_items(services.SIMILAR_BLOCK, product=viewed, limit=4)
+    assert ids(items) == [p.pk for p in others[:4]]
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "catalogue_productcategory" not in sql and "'trending'" not in sql.lower().replace('"', "'")
+    # Four of the six sold out: the two left come first, then the fallback fills the block.
+    for product in others[:4]:
+        product.stockrecords.update(num_in_stock=0)
+        product.save()  # the signal drops what this process kept about them
+    cache.clear()
+    memory.clear()
+    items = services.block_items(services.SIMILAR_BLOCK, product=viewed, limit=4)
+    assert ids(items) == [others[4].pk, others[5].pk, hot.pk]
+    assert items[-1].reason_text == "Trending now"
+
+
 def test_personal_list_with_true_reasons(shop, customer):
     viewed, others = shop
     items = [
