@@ -189,7 +189,9 @@ CACHES = {
         "LOCATION": os.environ["CACHE_URL"],
     }
     if os.environ.get("CACHE_URL")
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    # Django's default of 300 entries is less than a few dozen product pages keep (copy, blocks,
+    # lists): evicted entries would be worked out again on every page.
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 50_000}}
 }
 
 LANGUAGE_CODE = "en-gb"

@@ -2,13 +2,15 @@
 
 Working a block out costs the business-rule query, the products, their images and prices
 and the template: several milliseconds a block, which would make a product page noticeably
-slower. The inputs, though, are cheap to read (the precomputed lists are in the cache, the
-customer's own list is one indexed lookup), so the key is a digest of those inputs and the
+slower. The inputs, though, are cheap to read (two shared counters in one cache round trip, the
+customer's own list one indexed lookup), so the key is a digest of those inputs and the
 block is worked out again only when one of them changes:
 
 * the block's settings, the product on the page, the customer or visitor, what is in the
   basket and what earlier blocks on the page already show;
-* the precomputed lists the service reads for this block (a worker's refresh changes them);
+* the customer's own list ("Recommended for you"), read from its row;
+* the lists version, moved whenever a worker writes precomputed lists (a fit, a product's
+  neighbours), see ``memory``;
 * a generation counter bumped whenever availability or the rules change: a product or stock
   record saved (Oscar's stock allocation at checkout sends ``post_save`` too), an order
   placed (purchased products drop out), a pin/boost/exclusion rule saved or deleted.
@@ -29,7 +31,7 @@ from django.utils import translation
 
 from ..interactions import visitor_key
 from . import memory, serving
-from .services import BASKET_COMPLETE, FOR_YOU
+from .services import FOR_YOU
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +89,6 @@ def block_key(
     if basket is None and request is not None:
         basket = getattr(request, "basket", None)
     in_basket = basket_product_ids(basket)
-    product_id = (product.parent_id or product.pk) if product is not None else None
-    anchors = in_basket if block == BASKET_COMPLETE else ([product_id] if product_id else [])
-    lists = serving.product_lists(anchors)
     inputs: dict[str, Any] = {
         "block": block,
         "config": config,
@@ -99,10 +98,10 @@ def block_key(
         "basket": in_basket,
         "shown": sorted(shown),
         "language": translation.get_language(),
-        "generation": generation(),
-        "lists": {str(pid): {k: _ids(v) for k, v in lists[pid].items() if k != "_exists"} for pid in sorted(lists)},
-        "categories": {str(pid): _ids(items) for pid, items in sorted(serving.category_lists(anchors).items())},
-        "global": {k: _ids(v) for k, v in sorted(serving.global_lists().items())},
+        # The block generation and the lists version (memory.current() just read them): a worker that
+        # writes any precomputed list moves the version, a product, stock, order or rule change the
+        # generation.
+        "stamp": memory.stamp(),
     }
     if block == FOR_YOU:
         inputs["personal"] = _ids(serving.personal_list(user_id=user_id, visitor=visitor))

@@ -91,6 +91,11 @@ def current() -> None:
         _memory.clear(expired)
 
 
+def stamp() -> tuple[Any, Any]:
+    """(block generation, lists version) as :func:`current` last read them."""
+    return _memory.stamp
+
+
 def seed(key: str) -> int:
     """Start the counter ``key`` at a random value unless another process just did; its value."""
     try:
