@@ -3,8 +3,8 @@
 The model ranks; these decide what may be shown at all: public, available to buy (stock),
 not bought already (configurable), not in the basket, not the product on screen, the shop
 owner's product and category rules. What each product is (public, a variant, available to buy,
-its categories) and what each customer bought is worked out by SQL for the candidates the
-process has not seen yet and then kept in memory (:mod:`.memory`) until a product, stock record,
+its categories) and what each customer bought is worked out from the candidates' rows (or SQL)
+for the candidates the process has not seen yet and then kept in memory (:mod:`.memory`) until a product, stock record,
 order or rule changes, so a rule changed in admin takes effect on the next request, whatever the
 precomputed lists say.
 """
@@ -92,11 +92,47 @@ def available_to_buy() -> Q:
     return in_stock | untracked
 
 
+def product_rows(ids: list[int]) -> dict[int, Any]:
+    """``{pid: product or None}`` with their class, parent and stock records, from memory; the ones it
+    lacks in two queries for any number (the block's price partial and the strategy read them too)."""
+    return memory.get_many("products", ids, _product_rows)
+
+
+def _product_rows(ids: list[int]) -> dict[int, Any]:
+    products = (
+        Product.objects.filter(pk__in=ids).select_related("product_class", "parent").prefetch_related("stockrecords")
+    )
+    found = {p.pk: p for p in products}
+    return {pid: found.get(pid) for pid in ids}
+
+
+def _in_stock(product: Any) -> bool:
+    """:func:`available_to_buy` for a standalone product whose stock records are at hand."""
+    records = list(product.stockrecords.all())
+    if any(r.num_in_stock is None or r.num_in_stock > (r.num_allocated or 0) for r in records):
+        return True
+    return bool(records) and product.product_class is not None and not product.product_class.track_stock
+
+
 def _showable(ids: list[int]) -> dict[int, bool]:
-    """Public, not a variant, available to buy: one query for the ids not yet in memory."""
-    qs = Product.objects.filter(pk__in=ids, is_public=True).exclude(structure=Product.CHILD)
-    showable = set(qs.filter(available_to_buy()).order_by().values_list("pk", flat=True))
-    return {pid: pid in showable for pid in ids}
+    """Public, not a variant, available to buy. A standalone product is judged from its row and stock
+    records (which the block shows anyway, so they are read once); a parent, through its children,
+    by one query."""
+    rows = product_rows(ids)
+    showable: dict[int, bool] = {}
+    parents = []
+    for pid in ids:
+        product = rows[pid]
+        if product is None or not product.is_public or product.structure == Product.CHILD:
+            showable[pid] = False
+        elif product.structure == Product.PARENT:
+            parents.append(pid)
+        else:
+            showable[pid] = _in_stock(product)
+    if parents:
+        found = set(Product.objects.filter(pk__in=parents).filter(available_to_buy()).values_list("pk", flat=True))
+        showable.update({pid: pid in found for pid in parents})
+    return showable
 
 
 def _category_paths(ids: list[int]) -> dict[int, tuple[str, ...]]:

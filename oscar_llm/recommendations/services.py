@@ -97,7 +97,8 @@ def _candidates(
 ) -> list[tuple[dict, bool]]:
     """A block's own candidates, from the precomputed lists, before any rule."""
     primary: list[tuple[dict, bool]] = []
-    lists = serving.product_lists(anchor_ids)
+    # "Recommended for you" reads the customer's own list only; the others their anchors' neighbours.
+    lists = serving.product_lists(anchor_ids) if block != FOR_YOU else {}
     asked = 0
 
     def ask(pid: int) -> None:
@@ -242,7 +243,7 @@ def _block_items(
         return []
     # Stock records come with the products: the strategy check below and the block's price
     # partial both read them. Kept in memory until a product or stock record changes.
-    by_id = memory.get_many("products", [pid for pid, _ in chosen], _product_rows)
+    by_id = rules_mod.product_rows([pid for pid, _ in chosen])
     strategy = getattr(request, "strategy", None) if request is not None else None
     result: list[RecommendedItem] = []
     for pid, (item, personal) in chosen:
@@ -286,15 +287,6 @@ def _allowed_in_order(ids: list[int], need: int, *, rules: Any, user: Any, exclu
 def _public(ids: list[int]) -> dict[int, bool]:
     found = set(Product.objects.filter(pk__in=ids, is_public=True).values_list("pk", flat=True))
     return {pid: pid in found for pid in ids}
-
-
-def _product_rows(ids: list[int]) -> dict[int, Any]:
-    """The products with their class, parent and stock records: two queries for any number."""
-    products = (
-        Product.objects.filter(pk__in=ids).select_related("product_class", "parent").prefetch_related("stockrecords")
-    )
-    found = {p.pk: p for p in products}
-    return {pid: found.get(pid) for pid in ids}
 
 
 def _strategy_allows(strategy: Any, product: Any) -> bool:

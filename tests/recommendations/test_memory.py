@@ -8,7 +8,7 @@ from django.core.cache import cache
 from oscar.core.loading import get_model
 
 from oscar_llm.models import RecommendationList
-from oscar_llm.recommendations import memory, services, serving
+from oscar_llm.recommendations import memory, rules, services, serving
 from oscar_llm.recommendations.config import SIMILAR
 from tests.recommendations.helpers import write_list
 
@@ -60,6 +60,6 @@ def test_memory_keeps_at_most_max_entries(make_product, monkeypatch):
     monkeypatch.setattr(memory, "MAX_ENTRIES", 2)
     products = [make_product(f"Calder Women White Linen Dress {n}") for n in range(4)]
     memory.current()
-    found = memory.get_many("products", [p.pk for p in products], services._product_rows)
+    found = rules.product_rows([p.pk for p in products])
     assert set(found) == {p.pk for p in products}
     assert list(memory._memory.maps["products"]) == [products[2].pk, products[3].pk]  # the oldest went first

@@ -258,3 +258,56 @@ def test_errors_never_reach_the_page(shop, monkeypatch):
     monkeypatch.setattr(services.serving, "product_lists", broken)
     assert services.block_items(services.SIMILAR_BLOCK, product=viewed) == []
     assert services.block_items("no_such_block", product=viewed) == []
+
+
+def test_availability_judged_from_rows_agrees_with_the_sql_rule(make_product):
+    """Standalone products are judged from their rows and stock records, parents by SQL through their
+    children: both must say what Oscar's default strategy (``available_to_buy`` in SQL) says."""
+    from oscar.test.factories import ProductClassFactory, StockRecordFactory, create_product
+
+    from oscar_llm.recommendations import memory, rules
+
+    Product = get_model("catalogue", "Product")
+    untracked = ProductClassFactory(name="Gift cards", track_stock=False)
+    in_stock = make_product("Northwind Women Navy Blue Cotton Dress", stock=3)
+    sold_out = make_product("Northwind Women Red Cotton Dress", stock=2)
+    sold_out.stockrecords.update(num_allocated=2)
+    unlimited = make_product("Northwind Women Black Cotton Dress", stock=1)
+    unlimited.stockrecords.update(num_in_stock=None)
+    no_record = create_product(title="No record")
+    hidden = make_product("Northwind Women White Cotton Dress")
+    hidden.is_public = False
+    hidden.save()
+    card = create_product(title="Gift card", product_class=untracked)
+    StockRecordFactory(product=card, num_in_stock=0)
+    card_without_record = create_product(title="Gift card, no record", product_class=untracked)
+    parent = create_product(title="Shirt", structure=Product.PARENT)
+    child = create_product(title="Shirt S", structure=Product.CHILD, parent=parent)
+    StockRecordFactory(product=child, num_in_stock=4)
+    empty_parent = create_product(title="Socks", structure=Product.PARENT)
+    StockRecordFactory(
+        product=create_product(title="Socks S", structure=Product.CHILD, parent=empty_parent), num_in_stock=0
+    )
+    products = [
+        in_stock,
+        sold_out,
+        unlimited,
+        no_record,
+        hidden,
+        card,
+        card_without_record,
+        parent,
+        child,
+        empty_parent,
+    ]
+    ids = [p.pk for p in products]
+    memory.clear()
+    judged = rules._showable(ids)
+    by_sql = set(
+        Product.objects.filter(pk__in=ids, is_public=True)
+        .exclude(structure=Product.CHILD)
+        .filter(rules.available_to_buy())
+        .values_list("pk", flat=True)
+    )
+    assert judged == {pid: pid in by_sql for pid in ids}
+    assert {p.pk for p in (in_stock, unlimited, card, parent)} == by_sql
