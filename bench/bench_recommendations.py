@@ -298,18 +298,26 @@ def main() -> None:
             )
 
     # --- pages: blocks on vs off ----------------------------------------------------------------
-    customer = users[sorted(users)[0]]
-    client = Client()
-    client.force_login(customer)
     page_products = [products[p] for p in pids[: args.page_products]]
-    for product in page_products[:2]:
-        client.post(f"/basket/add/{product.pk}/", {"quantity": 1})
     urls = {"product": [p.get_absolute_url() for p in page_products], "basket": ["/basket/"]}
     for block in RecommendationBlock.Code.values:
         row = RecommendationBlock.objects.filter(code=block).first()
         if row and not row.enabled:
             row.enabled = True
             row.save()
+    FeatureSwitch.set(Feature.RECOMMENDATIONS, enabled=True)
+    # A customer who sees every block: the demo shop runs a block experiment whose control arm sees
+    # the page without it, which would measure nothing on the "on" side.
+    for uid in sorted(users)[:50]:
+        client = Client()
+        client.force_login(users[uid])
+        for product in page_products[:2]:
+            client.post(f"/basket/add/{product.pk}/", {"quantity": 1})
+        if all(
+            client.get(urls[page][0]).content.decode().count("data-oscar-llm-rec-block=") == want
+            for page, want in (("product", 2), ("basket", 1))
+        ):
+            break
 
     def switch(on: bool) -> None:
         for feature in Feature:
