@@ -148,13 +148,17 @@ def test_product_change_recomputes_its_vector_only_when_its_facts_change(recs, m
     assert float(first @ changed) < 0.95
 
 
-def test_a_broker_that_is_down_loses_no_event(recs, catalogue, client, monkeypatch):
+@pytest.fixture
+def broker_down(monkeypatch):
     from oscar_llm import interactions
 
     def down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(interactions.record_interactions, "apply_async", down)
+
+
+def test_a_broker_that_is_down_loses_no_event(recs, catalogue, client, broker_down):
     dresses, _ = catalogue
     assert client.get(dresses[0].get_absolute_url()).status_code == 200
     event = Interaction.objects.get(event="view")
@@ -230,13 +234,7 @@ def test_a_full_buffer_is_sent_in_batches_of_at_most_batch_max(batched, monkeypa
 
 
 @pytest.mark.django_db(transaction=True)
-def test_buffered_events_are_written_by_the_thread_when_the_broker_is_down(batched, catalogue, client, monkeypatch):
-    from oscar_llm import interactions
-
-    def down(*args, **kwargs):
-        raise ConnectionError("broker unreachable")
-
-    monkeypatch.setattr(interactions.record_interactions, "apply_async", down)
+def test_buffered_events_are_written_by_the_thread_when_the_broker_is_down(batched, catalogue, client, broker_down):
     dresses, _ = catalogue
     assert client.get(dresses[2].get_absolute_url()).status_code == 200
     assert wait_for(lambda: Interaction.objects.filter(event="view", product=dresses[2]).exists())
