@@ -165,7 +165,7 @@ def run_engine(products: int, events: int, engine_config: dict, phases: Phases, 
     result["fit_report"] = {
         k: report.get(k) for k in ("model", "statistics_seconds", "fit_seconds", "ease", "seq", "validation")
     }
-    with tempfile.TemporaryDirectory(dir=ROOT / "var") as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "engine.npz"
         phases.run("save", engine.save, path)
         result["engine_file_mb"] = round(path.stat().st_size / 2**20, 1)
@@ -341,6 +341,61 @@ def spawn(kind: str, size: str, args: argparse.Namespace, *extra: str) -> dict:
     return {"mode": kind, "products": products, "events": events, "failed": f"exit status {proc.returncode}"}
 
 
+def table(paths: list[str]) -> None:
+    """A markdown table of JSON lines this bench printed (files given on the command line)."""
+    print(
+        "| products | events | mode | fit: read events / engine / precompute lists (s) | peak RSS | "
+        "per list: similar / basket / for you (ms) | block p95 warm / cold (ms) | failed |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            if r["mode"] == "ease":
+                continue
+            ph = r.get("phases", {})
+
+            def sec(name: str, ph: dict = ph) -> str:
+                return f"{ph[name]['seconds']:.0f}" if name in ph else "-"
+
+            fit = f"{sec('read events')} / {sec('engine fit')} / {sec('precompute lists')}"
+            if r["mode"] == "engine" and "per_list" in r:
+                fit += f" (projected {r['precompute_projected_seconds']:.0f})"
+            per = r.get("per_list") or {}
+            if per:
+                per_text = " / ".join(
+                    f"{per[k]:.1f}" for k in ("similar_items_ms", "complete_basket_ms", "recommend_ms")
+                )
+            else:  # the production path: how many lists the precompute wrote, and the mean time of one
+                summary = r.get("fit_summary") or {}
+                lists, seconds = summary.get("lists"), ph.get("precompute lists", {}).get("seconds")
+                per_text = f"{lists:,} lists, {1000 * seconds / lists:.1f} ms each" if lists and seconds else ""
+            blocks = r.get("blocks") or {}
+            names = sorted({k.split("/")[0] for k in blocks})
+            block_text = "; ".join(
+                f"{n}: {blocks[n + '/warm']['p95_ms']:.1f} / {blocks[n + '/cold']['p95_ms']:.1f}" for n in names
+            )
+            print(
+                f"| {r['products']:,} | {r['events']:,} | {r['mode']} | {fit} "
+                f"| {r.get('peak_rss_mb', 0) / 1024:.1f} GB | {per_text or '-'} | {block_text or '-'} "
+                f"| {r.get('failed', '')} |"
+            )
+    print()
+    print("| ease_max_items | items covered | ease_matrix (s) | peak RSS | failed |")
+    print("| --- | --- | --- | --- | --- |")
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("{") and json.loads(line)["mode"] == "ease":
+                r = json.loads(line)
+                ph = r.get("phases", {}).get("ease_matrix", {})
+                print(
+                    f"| {r['ease_max_items']:,} | {(r.get('ease') or {}).get('items', '-')} | {ph.get('seconds', '-')} "
+                    f"| {r.get('peak_rss_mb', 0) / 1024:.1f} GB | {r.get('failed', '')} |"
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=("orm", "engine"), default="engine")
@@ -352,10 +407,14 @@ def main() -> None:
     parser.add_argument("--ease-caps", default="", help="ease_max_items values to measure ease_matrix at")
     parser.add_argument("--ease-at", default="100000x1000000", help="the size the EASE caps are measured at")
     parser.add_argument("--mem-limit-gb", type=float, default=12.0, help="address space of each subprocess")
+    parser.add_argument("--table", nargs="+", metavar="JSONL", help="print a markdown table of earlier runs' lines")
     parser.add_argument("--child", choices=("orm", "build", "engine", "ease"), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     parser.add_argument("--cap", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.table:
+        table(args.table)
+        return
     if args.child:
         child(args)
         return
