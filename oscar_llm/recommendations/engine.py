@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .index import VectorIndex, top_k
+from .index import VectorIndex, top_k, unit_rows
 
 REASONS = ("viewed_with", "bought_with", "similar", "for_you", "trending", "popular")
 COMPONENTS = ("seq", "ease", "next", "covis", "copurchase", "text", "pop")
@@ -187,8 +187,10 @@ def covisitation_matrix(
     """Counts of (a, b) with b at most ``window`` events after a (weight 1/distance); b before a counts ``backward``."""
     if not sequences:
         return sparse.csr_matrix((n_items, n_items), dtype=np.float32)
-    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in sequences])
-    owner = np.repeat(np.arange(len(sequences)), [len(s) for s in sequences])
+    # 32-bit rows and columns: the pair arrays of 10M events are a few GB at 64 bits.
+    index = np.int32 if n_items < 2**31 else np.int64
+    flat = np.concatenate([np.asarray(s, dtype=index) for s in sequences])
+    owner = np.repeat(np.arange(len(sequences), dtype=index), [len(s) for s in sequences])
     w = (
         np.concatenate([np.asarray(x, dtype=np.float64) for x in weights])
         if weights is not None
@@ -354,7 +356,10 @@ class RecommenderEngine:
         purchases: Sequence[Sequence[str]] | None = None,
         progress: bool = False,
     ) -> dict:
-        """Learn statistics (and the sequence model where it pays) and tune the blend; returns a report."""
+        """Learn statistics (and the sequence model where it pays) and tune the blend; returns a report.
+
+        ``item_vectors`` is kept as it is (not copied) when it already holds float32 unit rows.
+        """
         started = time.perf_counter()
         cfg = self.config
         ids = [str(i) for i in item_ids]
@@ -367,7 +372,7 @@ class RecommenderEngine:
             vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
             if vectors.shape[0] != n:
                 raise ValueError(f"item_vectors has {vectors.shape[0]} rows for {n} item ids")
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            vectors = unit_rows(vectors)  # the same array when already normalised: the index shares it
         if weights is not None and len(weights) != len(histories):
             raise ValueError("weights must have one list per history")
         if ages_days is not None and len(ages_days) != len(histories):
