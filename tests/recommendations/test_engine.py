@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from oscar_llm.recommendations.engine import REASONS, EngineConfig, Recommendation, RecommenderEngine, ease_matrix
-from oscar_llm.recommendations.index import VectorIndex
+from oscar_llm.recommendations.index import VectorIndex, top_k, unit_rows
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -415,3 +415,37 @@ def test_full_catalogue_tuning_rows_are_capped_by_validation_full_cells():
     assert exact["weights_full"] == default["weights_full"] and exact["validation"] == default["validation"]
     assert capped["validation"]["full_users"] == 30 and capped["validation"]["users"] == 100
     assert capped["validation"]["ndcg@10"] == default["validation"]["ndcg@10"]  # candidates: every user
+
+
+def test_top_k_with_exclude_and_allowed_is_the_sorted_best_of_what_is_left():
+    rng = np.random.default_rng(8)
+    n = 5000
+    ids = [f"p{i}" for i in range(n)]
+    position = {item_id: i for i, item_id in enumerate(ids)}
+    scores = np.round(rng.normal(size=n), 2)  # ties, broken by catalogue position
+    scores[rng.integers(0, n, 50)] = -np.inf
+    allowed = {f"p{i}" for i in rng.integers(0, n, 3000)} | {"unknown"}
+    exclude = {f"p{i}" for i in rng.integers(0, n, 700)} | {"also-unknown"}
+    left = sorted(
+        (position[a] for a in allowed - exclude if a in position and np.isfinite(scores[position[a]])),
+        key=lambda r: (-scores[r], r),
+    )
+    assert top_k(ids, position, scores, 25, exclude=exclude, allowed=allowed) == [
+        (ids[r], scores[r]) for r in left[:25]
+    ]
+    everything = sorted(
+        (r for r in range(n) if ids[r] not in exclude and np.isfinite(scores[r])), key=lambda r: (-scores[r], r)
+    )
+    assert top_k(ids, position, scores, 10, exclude=exclude) == [(ids[r], scores[r]) for r in everything[:10]]
+
+
+def test_unit_rows_keeps_a_normalised_matrix_and_normalises_a_copy_otherwise():
+    v = unit(np.random.default_rng(2).normal(size=(6, 8)))
+    v[3] = 0.0
+    assert unit_rows(v) is v
+    raw = v * 3.0
+    out = unit_rows(raw)
+    assert out is not raw and np.allclose(out, v) and np.allclose(raw, v * 3.0)
+    engine = RecommenderEngine(EngineConfig(tune_weights=False, seq_model=False))
+    engine.fit([f"i{k}" for k in range(6)], v, [["i0", "i1"]])
+    assert engine.index.vectors is engine._state.vectors  # one matrix for the engine and its index
