@@ -286,7 +286,14 @@ def child(args: argparse.Namespace) -> None:
     limit_memory(args.mem_limit_gb)
     products, events = parse_size(args.size)
     phases = Phases()
-    result: dict[str, Any] = {"mode": args.child, "products": products, "events": events, "visitors": events // 10}
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    result: dict[str, Any] = {
+        "mode": args.child,
+        "products": products,
+        "events": events,
+        "visitors": events // PER_VISITOR,
+        "commit": commit.stdout.strip(),
+    }
     if args.child == "ease":
         result["ease_max_items"] = args.cap
     else:
