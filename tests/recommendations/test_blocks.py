@@ -478,13 +478,18 @@ def test_personal_lists_saved_in_chunks_are_the_lists_saved_at_once(make_product
 
     build_shop(make_product, settings, tmp_path)
     personal = RecommendationList.objects.filter(kind__in=[USER, VISITOR])
+    # The same engine and the same histories (their ages read once), so only the chunking differs.
+    engine = precompute.current_engine()
+    product_ids, titles = precompute._catalogue()
+    histories = precompute.load_histories()
 
-    def lists() -> dict:
+    def lists(chunk: int) -> dict:
+        personal.delete()
+        monkeypatch.setattr(precompute, "PROFILE_CHUNK", chunk)
+        summary = precompute.precompute_all(engine, product_ids, titles, histories, version="1")
+        assert summary["profiles"] == 12
         return {(row.kind, row.key): row.items for row in personal}
 
-    at_once = lists()
+    at_once = lists(1000)
     assert len(at_once) == 12
-    personal.delete()
-    monkeypatch.setattr(precompute, "PROFILE_CHUNK", 5)  # 12 visitors: chunks of 5, 5 and 2
-    summary = precompute.fit()
-    assert summary["profiles"] == 12 and lists() == at_once
+    assert lists(5) == at_once  # 12 visitors: chunks of 5, 5 and 2
