@@ -112,8 +112,11 @@ def grow_catalogue(target: int, *, dim: int = 384, seed: int = 0) -> int:
     return created
 
 
-def synthetic_histories(visitors: int, events: int, seed: int = 0) -> int:
-    """Anonymous visitors browsing the bulk products (co-visitation over the big catalogue)."""
+def synthetic_histories(visitors: int, events: int, seed: int = 0, *, chunk: int = 50_000) -> int:
+    """Anonymous visitors browsing the bulk products (co-visitation over the big catalogue).
+
+    Rows are written ``chunk`` at a time, so 10M events never sit in memory as model instances at once.
+    """
     from datetime import timedelta
 
     from django.utils import timezone
@@ -128,6 +131,7 @@ def synthetic_histories(visitors: int, events: int, seed: int = 0) -> int:
     rng = random.Random(seed)
     now = timezone.now()
     rows = []
+    written = 0
     for v in range(visitors):
         base = rng.randrange(len(ids))
         day = rng.uniform(0, 25)
@@ -143,33 +147,20 @@ def synthetic_histories(visitors: int, events: int, seed: int = 0) -> int:
                     created_at=now - timedelta(days=day, minutes=events - e),
                 )
             )
-    Interaction.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+        if len(rows) >= chunk:
+            Interaction.objects.bulk_create(rows, batch_size=5000)
+            written += len(rows)
+            rows = []
+    if rows:
+        Interaction.objects.bulk_create(rows, batch_size=5000)
+        written += len(rows)
+    return written
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--products", type=int, default=100_000)
-    parser.add_argument("--precompute", type=int, default=1000, help="products whose neighbours the fit precomputes")
-    parser.add_argument("--visitors", type=int, default=1500)
-    parser.add_argument("--samples", type=int, default=400)
-    parser.add_argument("--page-products", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--blocks", default="", help="comma-separated block codes to measure (default: all)")
-    parser.add_argument("--refit", action="store_true", help="fit again even if a fitted engine exists")
-    args = parser.parse_args()
-    django_setup()
-    ensure_demo_shop()
-
+def configure(*, precompute: int, active_days: float = 3650, engine_config: dict | None = None) -> None:
+    """The recommendation settings of a bench run: its own engine directory (per bench database)."""
     from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.cache import cache
-    from django.test import Client
-    from oscar.core.loading import get_model
 
-    from oscar_llm.models import Feature, FeatureSwitch, RecommendationBlock, RecommendationList
-    from oscar_llm.recommendations import blocks, memory, precompute, services
-    from oscar_llm.recommendations.config import SIMILAR, USER
     from oscar_llm.settings import llm_settings
 
     settings.OSCAR_LLM = {
@@ -178,69 +169,83 @@ def main() -> None:
             **llm_settings.RECOMMENDATIONS,
             # One engine per bench database (the name of its file).
             "ENGINE_DIR": str(ROOT / "var" / f"bench_recommender_{Path(settings.DATABASES['default']['NAME']).stem}"),
-            "PRECOMPUTE_PRODUCTS": args.precompute,
-            # Synthetic histories are old-ish; every customer of the demo gets a list.
-            "ACTIVE_DAYS": 3650,
+            "PRECOMPUTE_PRODUCTS": precompute,
+            # Synthetic histories are old-ish; by default every customer of the demo gets a list.
+            "ACTIVE_DAYS": active_days,
+            **({"ENGINE_CONFIG": engine_config} if engine_config is not None else {}),
         },
     }
     llm_settings.reload()
-    Product = get_model("catalogue", "Product")
 
-    t0 = time.perf_counter()
-    created = grow_catalogue(args.products)
-    events = synthetic_histories(args.visitors, 10)
-    build_s = time.perf_counter() - t0
-    n_products = Product.objects.count()
-    print(f"catalogue: {n_products} products ({created} created now, {events} synthetic events) in {build_s:.1f} s")
 
-    fit_summary = None
-    if args.refit or not precompute.engine_path().exists() or not RecommendationList.objects.exists():
-        t0 = time.perf_counter()
-        fit_summary = precompute.fit(progress=True)
-        print(f"fit + precompute: {time.perf_counter() - t0:.1f} s  {json.dumps(fit_summary)}")
+class BlockCalls:
+    """Sampled ``block_items`` calls over the products and customers that have precomputed lists."""
 
-    # --- block_items p95 ------------------------------------------------------------------------
-    similar_keys = list(RecommendationList.objects.filter(kind=SIMILAR).values_list("key", flat=True))
-    user_keys = list(RecommendationList.objects.filter(kind=USER).values_list("key", flat=True))
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=[int(k) for k in user_keys])}
-    rng = random.Random(1)
-    products = {p.pk: p for p in Product.objects.filter(pk__in=[int(k) for k in similar_keys])}
-    pids = sorted(products)
-    FeatureSwitch.set(Feature.RECOMMENDATIONS, enabled=True)
+    def __init__(self, seed: int = 1) -> None:
+        from django.contrib.auth import get_user_model
+        from oscar.core.loading import get_model
 
-    def sample(block: str) -> tuple[int, int, int]:
-        return (rng.choice(pids), rng.choice(list(users)), rng.choice(pids))
+        from oscar_llm.models import RecommendationList
+        from oscar_llm.recommendations.config import SIMILAR, USER
 
-    def call(block: str, args: tuple[int, int, int]):
+        Product = get_model("catalogue", "Product")
+        similar_keys = list(RecommendationList.objects.filter(kind=SIMILAR).values_list("key", flat=True))
+        user_keys = list(RecommendationList.objects.filter(kind=USER).values_list("key", flat=True))
+        self.users = {u.pk: u for u in get_user_model().objects.filter(pk__in=[int(k) for k in user_keys])}
+        self.products = {p.pk: p for p in Product.objects.filter(pk__in=[int(k) for k in similar_keys])}
+        self.pids = sorted(self.products)
+        self.rng = random.Random(seed)
+
+    def sample(self, block: str) -> tuple[int, int, int]:
+        return (self.rng.choice(self.pids), self.rng.choice(list(self.users)), self.rng.choice(self.pids))
+
+    def call(self, block: str, args: tuple[int, int, int]) -> list:
+        from oscar_llm.recommendations import services
+
         pid, uid, other = args
         if block == services.SIMILAR_BLOCK:
-            return services.block_items(block, product=products[pid], limit=4)
+            return services.block_items(block, product=self.products[pid], limit=4)
         if block == services.FOR_YOU:
-            return services.block_items(block, user=users[uid], product=products[pid], limit=4)
+            return services.block_items(block, user=self.users[uid], product=self.products[pid], limit=4)
         return services.block_items(block, basket_product_ids=[pid, other], limit=4)
 
+
+def measure_blocks(
+    calls: BlockCalls,
+    blocks: list[str],
+    samples: int,
+    modes: tuple[str, ...] = ("warm", "warm, no memory", "new process", "cold"),
+) -> dict[str, dict[str, float]]:
+    """p95/median of ``block_items`` (the block's data, no template) per block and mode.
+
+    "warm": the same sampled calls ran once before, so the process's memory and the cache hold what they
+    read; "warm, no memory": the warm cache alone (the process keeps nothing), the path before the memory;
+    "new process": the shared cache warm, this process's memory empty before every call; "cold": the cache
+    and the memory emptied before each call.
+    """
+    from django.core.cache import cache
+
+    from oscar_llm.recommendations import memory
+
     serve: dict[str, dict[str, float]] = {}
-    measured = [b for b in services.BLOCKS if not args.blocks or b in args.blocks.split(",")]
-    for block in measured:
-        calls = [sample(block) for _ in range(args.samples)]
-        # "warm, no memory": the warm cache alone (the process keeps nothing), the path before the memory.
-        # "new process": the shared cache warm, this process's memory empty before every call.
-        for mode in ("warm", "warm, no memory", "new process", "cold"):
+    for block in blocks:
+        sampled = [calls.sample(block) for _ in range(samples)]
+        for mode in modes:
             times, cpu, empty = [], [], 0
             kept = memory.MAX_ENTRIES
             if mode == "warm, no memory":
                 memory.MAX_ENTRIES = 0
                 memory.clear()
             if mode != "cold":
-                for one in calls:  # what these calls read is now in the cache (and in memory)
-                    call(block, one)
-            for one in calls:
+                for one in sampled:  # what these calls read is now in the cache (and in memory)
+                    calls.call(block, one)
+            for one in sampled:
                 if mode == "cold":
                     cache.clear()
                 if mode in ("cold", "new process"):
                     memory.clear()
                 start, start_cpu = time.perf_counter(), time.thread_time()
-                items = call(block, one)
+                items = calls.call(block, one)
                 times.append(time.perf_counter() - start)
                 cpu.append(time.thread_time() - start_cpu)
                 empty += not items
@@ -257,8 +262,54 @@ def main() -> None:
             print(
                 f"block {block:>16} {mode:>15}: p95 {got['p95_ms']:.2f} ms, median {got['median_ms']:.2f} ms "
                 f"(CPU p95 {got['cpu_p95_ms']:.2f}, median {got['cpu_median_ms']:.2f} ms), "
-                f"{empty} empty of {args.samples}"
+                f"{empty} empty of {samples}"
             )
+    return serve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--precompute", type=int, default=1000, help="products whose neighbours the fit precomputes")
+    parser.add_argument("--visitors", type=int, default=1500)
+    parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--page-products", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--blocks", default="", help="comma-separated block codes to measure (default: all)")
+    parser.add_argument("--refit", action="store_true", help="fit again even if a fitted engine exists")
+    args = parser.parse_args()
+    django_setup()
+    ensure_demo_shop()
+
+    from django.core.cache import cache
+    from django.test import Client
+    from oscar.core.loading import get_model
+
+    from oscar_llm.models import Feature, FeatureSwitch, RecommendationBlock, RecommendationList
+    from oscar_llm.recommendations import blocks, precompute, services
+
+    configure(precompute=args.precompute)
+    Product = get_model("catalogue", "Product")
+
+    t0 = time.perf_counter()
+    created = grow_catalogue(args.products)
+    events = synthetic_histories(args.visitors, 10)
+    build_s = time.perf_counter() - t0
+    n_products = Product.objects.count()
+    print(f"catalogue: {n_products} products ({created} created now, {events} synthetic events) in {build_s:.1f} s")
+
+    fit_summary = None
+    if args.refit or not precompute.engine_path().exists() or not RecommendationList.objects.exists():
+        t0 = time.perf_counter()
+        fit_summary = precompute.fit(progress=True)
+        print(f"fit + precompute: {time.perf_counter() - t0:.1f} s  {json.dumps(fit_summary)}")
+
+    # --- block_items p95 ------------------------------------------------------------------------
+    calls = BlockCalls()
+    users, products, pids = calls.users, calls.products, calls.pids
+    FeatureSwitch.set(Feature.RECOMMENDATIONS, enabled=True)
+    measured = [b for b in services.BLOCKS if not args.blocks or b in args.blocks.split(",")]
+    serve = measure_blocks(calls, measured, args.samples)
 
     # --- the block template alone, on the items of a warm call ------------------------------------
     from django.contrib.auth.models import AnonymousUser
@@ -271,9 +322,9 @@ def main() -> None:
     request.strategy = get_class("partner.strategy", "Selector")().strategy(request=request, user=request.user)
     config = {"size": 4, "title": "Bench"}
     for block in measured:
-        calls = [sample(block) for _ in range(50)]
+        sampled = [calls.sample(block) for _ in range(50)]
         times = []
-        for n, one in enumerate(calls * 3):
+        for n, one in enumerate(sampled * 3):
             pid, uid, other = one
             kwargs = {"product": products[pid]}
             if block == services.FOR_YOU:
@@ -283,7 +334,7 @@ def main() -> None:
                 continue
             start = time.perf_counter()
             render_to_string("oscar_llm/recommendations/block.html", data, request)
-            if n >= len(calls):  # the first pass warms the template loader and image caches
+            if n >= len(sampled):  # the first pass warms the template loader and image caches
                 times.append(time.perf_counter() - start)
         request.user = AnonymousUser()
         if times:

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .index import VectorIndex, top_k
+from .index import VectorIndex, top_k, unit_rows
 
 REASONS = ("viewed_with", "bought_with", "similar", "for_you", "trending", "popular")
 COMPONENTS = ("seq", "ease", "next", "covis", "copurchase", "text", "pop")
@@ -97,6 +97,10 @@ class EngineConfig:
     validation_users: int = 2000  # users whose last item is held out to tune the blend
     min_validation_users: int = 100
     validation_candidates: int = 20  # random items ranked against each held-out item, as in the benchmark
+    # The full-catalogue blend is tuned on a row per held-out user over the whole catalogue for every component:
+    # its users are capped so that those rows stay within this many cells (float32, 400 MB per component;
+    # 2,000 users x 1M items would need 8 GB per component). The candidate blend keeps every held-out user.
+    validation_full_cells: int = 100_000_000
     # Sequence model (SASRec-style): trained only when there are at least ``seq_min_histories`` histories.
     seq_model: bool = True
     seq_min_histories: int = 2000
@@ -183,8 +187,10 @@ def covisitation_matrix(
     """Counts of (a, b) with b at most ``window`` events after a (weight 1/distance); b before a counts ``backward``."""
     if not sequences:
         return sparse.csr_matrix((n_items, n_items), dtype=np.float32)
-    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in sequences])
-    owner = np.repeat(np.arange(len(sequences)), [len(s) for s in sequences])
+    # 32-bit rows and columns: the pair arrays of 10M events are a few GB at 64 bits.
+    index = np.int32 if n_items < 2**31 else np.int64
+    flat = np.concatenate([np.asarray(s, dtype=index) for s in sequences])
+    owner = np.repeat(np.arange(len(sequences), dtype=index), [len(s) for s in sequences])
     w = (
         np.concatenate([np.asarray(x, dtype=np.float64) for x in weights])
         if weights is not None
@@ -256,7 +262,9 @@ def ease_matrix(
     keep = c >= 0
     ones = np.ones(int(keep.sum()), dtype=np.float32)
     x = sparse.csr_matrix((ones, (owner[keep], c[keep])), shape=(len(per_user), m))
-    gram = (x.T @ x).toarray().astype(np.float32)
+    # float32 as x is, and in Fortran order, which LAPACK factorises and inverts in place: one m x m matrix
+    # (a cast or a C-ordered array would be a second copy at the peak).
+    gram = (x.T @ x).toarray(order="F")
     gram[np.diag_indices(m)] += np.float32(lam)
     chol, info = lapack.spotrf(gram, lower=1, overwrite_a=1)
     if info == 0:
@@ -264,13 +272,15 @@ def ease_matrix(
     if info != 0:
         raise np.linalg.LinAlgError(f"EASE: the regularised Gram matrix could not be inverted (LAPACK info {info})")
     del gram, chol
+    # C order again: spotri filled the lower triangle in Fortran order, which is the upper triangle here.
+    inv = inv.T
     # In place and in row blocks, so the peak stays near one m x m float32 matrix (1.6 GB at 20,000 items):
-    # mirror the lower triangle (all spotri fills), B = P / -diag(P) with a zero diagonal, top k per row.
+    # mirror the upper triangle, B = P / -diag(P) with a zero diagonal, top k per row.
     block = 1024
     for i0 in range(0, m, block):
         i1 = min(m, i0 + block)
-        inv[i0:i1, i1:] = inv[i1:, i0:i1].T
-        inv[i0:i1, i0:i1] = np.tril(inv[i0:i1, i0:i1]) + np.tril(inv[i0:i1, i0:i1], -1).T
+        inv[i1:, i0:i1] = inv[i0:i1, i1:].T
+        inv[i0:i1, i0:i1] = np.triu(inv[i0:i1, i0:i1]) + np.triu(inv[i0:i1, i0:i1], 1).T
     neg_diag = -np.diag(inv).copy()
     inv /= neg_diag[None, :]
     inv[np.diag_indices(m)] = 0.0
@@ -346,7 +356,10 @@ class RecommenderEngine:
         purchases: Sequence[Sequence[str]] | None = None,
         progress: bool = False,
     ) -> dict:
-        """Learn statistics (and the sequence model where it pays) and tune the blend; returns a report."""
+        """Learn statistics (and the sequence model where it pays) and tune the blend; returns a report.
+
+        ``item_vectors`` is kept as it is (not copied) when it already holds float32 unit rows.
+        """
         started = time.perf_counter()
         cfg = self.config
         ids = [str(i) for i in item_ids]
@@ -359,7 +372,7 @@ class RecommenderEngine:
             vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
             if vectors.shape[0] != n:
                 raise ValueError(f"item_vectors has {vectors.shape[0]} rows for {n} item ids")
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            vectors = unit_rows(vectors)  # the same array when already normalised: the index shares it
         if weights is not None and len(weights) != len(histories):
             raise ValueError("weights must have one list per history")
         if ages_days is not None and len(ages_days) != len(histories):
@@ -534,14 +547,14 @@ class RecommenderEngine:
                     picks.append(c)
             cand[u] = [targets[u], *picks]
         active = [c for c in COMPONENTS if weights.get(c, 0.0) > 0.0]
-        n_full = len(targets)
+        # The validation users are a random sample in user order: the first n_full are a random sample too.
+        n_full = min(len(targets), max(1, int(self.config.validation_full_cells) // max(n, 1)))
         comp_cand = {c: np.empty(cand.shape, dtype=np.float32) for c in active}
         comp_full = {c: np.empty((n_full, n), dtype=np.float32) for c in active}
         hist_mask = np.zeros((n_full, n), dtype=bool)
         profiles = [self._profile_rows(rows, w) for rows, w in val_hist]
-        seq_lp = None
-        if "seq" in active:
-            seq_lp = self._seq_batch([p.rows for p in profiles])
+        # Sequence-model rows in batches (<= 200 MB), never all users x catalogue at once.
+        seq_lp, seq_chunk = None, max(1, min(256, 50_000_000 // max(n, 1)))
         iterator = range(len(targets))
         if progress:
             from tqdm import tqdm
@@ -550,8 +563,10 @@ class RecommenderEngine:
         for u in iterator:
             rows, _ = val_hist[u]
             comps = self._components(profiles[u], [c for c in active if c != "seq"])
-            if seq_lp is not None:
-                comps["seq"] = seq_lp[u]
+            if "seq" in active:
+                if u % seq_chunk == 0:
+                    seq_lp = self._seq.log_probs_batch([p.rows for p in profiles[u : u + seq_chunk]])
+                comps["seq"] = seq_lp[u % seq_chunk]
             for c in active:
                 comp_cand[c][u] = comps[c][cand[u]]
                 if u < n_full:
@@ -608,6 +623,7 @@ class RecommenderEngine:
             full_w,
             {
                 "users": len(targets),
+                "full_users": n_full,
                 "ndcg@10_start": round(ndcg_start, 4),
                 "ndcg@10": round(ndcg_best, 4),
                 "full_recall@10_start": round(recall_start, 4),
@@ -680,12 +696,6 @@ class RecommenderEngine:
             out["seq"] = self._seq.log_probs(profile.rows)
         self._memo = (key, out)
         return dict(out)
-
-    def _seq_batch(self, histories: list[np.ndarray], chunk: int = 256) -> np.ndarray:
-        """Sequence-model log-probabilities for many histories at once (batched: ~10x faster than one by one)."""
-        return np.concatenate(
-            [self._seq.log_probs_batch(histories[i : i + chunk]) for i in range(0, len(histories), chunk)]
-        )
 
     def _sequence(self) -> Any:
         """The sequence model, built (torch imported) on first use after load(); None when there is none."""

@@ -30,6 +30,9 @@ ProductCategory = get_model("catalogue", "ProductCategory")
 Line = get_model("order", "Line")
 
 ENGINE_FILE = "engine.npz"
+# Personal lists are computed and saved this many at a time: a million visitors' lists held at once
+# (40 items each, as dicts) would be ~20 GB of a worker.
+PROFILE_CHUNK = 1000
 _loaded: dict[str, Any] = {"key": None, "engine": None}
 
 
@@ -363,16 +366,23 @@ def precompute_all(
     serving.forget_product_lists(chosen)
     serving.forget_global_lists()
 
-    # Customers and visitors active recently.
+    # Customers and visitors active recently, computed and saved PROFILE_CHUNK at a time.
     cutoff = float(setting("ACTIVE_DAYS"))
+    length = int(setting("HISTORY_LENGTH"))
     active = [o for o, h in histories.items() if h and h[-1][2] <= cutoff]
-    profile_rows = [
-        _profile_row(engine, kind, key, histories[(kind, key)][-int(setting("HISTORY_LENGTH")) :], titles, version)
-        for kind, key in active
-    ]
-    _save_lists(profile_rows)
-    written += len(profile_rows)
-    return {"lists": written, "products": len(chosen), "profiles": len(profile_rows)}
+    profiles: Iterable[int] = range(0, len(active), PROFILE_CHUNK)
+    if progress:
+        from tqdm import tqdm
+
+        profiles = tqdm(profiles, desc="personal lists", unit=f"x{PROFILE_CHUNK}")
+    for start in profiles:
+        rows = [
+            _profile_row(engine, kind, key, histories[(kind, key)][-length:], titles, version)
+            for kind, key in active[start : start + PROFILE_CHUNK]
+        ]
+        _save_lists(rows)
+        written += len(rows)
+    return {"lists": written, "products": len(chosen), "profiles": len(active)}
 
 
 def _profile_row(engine: Any, kind: str, key: str, history: list, titles: dict[int, str], version: str) -> Any:

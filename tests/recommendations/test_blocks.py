@@ -22,6 +22,7 @@ from oscar_llm.models import (
     FeatureSwitch,
     Interaction,
     RecommendationBlock,
+    RecommendationList,
     RecommendationStat,
 )
 from oscar_llm.recommendations import tracking
@@ -469,3 +470,26 @@ def test_a_new_price_shows_in_a_cached_block_at_once(client, shop):
     record.save()
     similar = block_html(client.get(url).content.decode(), "product_similar")
     assert "£39.50" in similar
+
+
+def test_personal_lists_saved_in_chunks_are_the_lists_saved_at_once(make_product, settings, tmp_path, monkeypatch):
+    from oscar_llm.recommendations import precompute
+    from oscar_llm.recommendations.config import USER, VISITOR
+
+    build_shop(make_product, settings, tmp_path)
+    personal = RecommendationList.objects.filter(kind__in=[USER, VISITOR])
+    # The same engine and the same histories (their ages read once), so only the chunking differs.
+    engine = precompute.current_engine()
+    product_ids, titles = precompute._catalogue()
+    histories = precompute.load_histories()
+
+    def lists(chunk: int) -> dict:
+        personal.delete()
+        monkeypatch.setattr(precompute, "PROFILE_CHUNK", chunk)
+        summary = precompute.precompute_all(engine, product_ids, titles, histories, version="1")
+        assert summary["profiles"] == 12
+        return {(row.kind, row.key): row.items for row in personal}
+
+    at_once = lists(1000)
+    assert len(at_once) == 12
+    assert lists(5) == at_once  # 12 visitors: chunks of 5, 5 and 2

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from oscar_llm.recommendations.engine import REASONS, EngineConfig, Recommendation, RecommenderEngine, ease_matrix
-from oscar_llm.recommendations.index import VectorIndex
+from oscar_llm.recommendations.index import VectorIndex, top_k, unit_rows
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -181,6 +181,28 @@ def test_ease_weights_come_from_who_saw_what_together():
     capped, capped_report = ease_matrix(seqs, 8, lam=1.0, max_items=2, topk=3)
     assert capped_report["items"] == 2 and set(np.flatnonzero(capped.getnnz(axis=1))) <= {0, 1}
     assert ease_matrix([np.array([0])], 8, lam=1.0, max_items=100, topk=3)[0] is None
+
+
+def test_ease_matrix_is_the_closed_form_across_row_blocks():
+    """B = -P / diag(P) with P = (X^T X + lam I)^-1, for more items than one row block of the in-place mirroring."""
+    rng = np.random.default_rng(4)
+    n = 1100
+    seqs = [(rng.integers(0, n) + rng.integers(-30, 31, 12)) % n for _ in range(6000)]
+    b, report = ease_matrix(seqs, n, lam=50.0, max_items=n, topk=n - 1)
+    assert report["items"] == n
+    x = np.zeros((len(seqs), n))
+    for u, s in enumerate(seqs):
+        x[u, s] = 1.0
+    p = np.linalg.inv(x.T @ x + 50.0 * np.eye(n))
+    expected = p / -np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    # Each row keeps its n - 1 largest weights: all but the diagonal and the row's most negative one.
+    coo = b.tocoo()
+    assert coo.nnz == n * (n - 2) and not (coo.row == coo.col).any()
+    np.testing.assert_allclose(coo.data, expected[coo.row, coo.col], atol=2e-5 * np.abs(expected).max())
+    kept = b.toarray() != 0
+    np.fill_diagonal(kept, True)
+    assert (expected[~kept] == expected.min(axis=1)).all()
 
 
 def test_recommend_ranks_with_the_full_catalogue_blend(engine):
@@ -373,3 +395,57 @@ def test_loading_a_learned_engine_imports_torch_only_to_score_with_it(learned, t
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_full_catalogue_tuning_rows_are_capped_by_validation_full_cells():
+    """At a million items, a row per held-out user over the catalogue per component would need 8 GB each."""
+    n = 40
+    ids = [f"i{k}" for k in range(n)]
+    vectors = unit(np.random.default_rng(3).normal(size=(n, 16)))
+    histories = cyclic_histories(n, 600, seed=11)
+
+    def fit(cells: int) -> dict:
+        cfg = EngineConfig(seed=5, seq_model=False, validation_users=100, min_validation_users=50)
+        cfg.validation_full_cells = cells
+        return RecommenderEngine(cfg).fit(ids, vectors, histories)
+
+    default, exact, capped = fit(EngineConfig().validation_full_cells), fit(100 * n), fit(30 * n)
+    assert default["validation"]["full_users"] == exact["validation"]["full_users"] == 100
+    # Under the cap nothing changes; over it, recall is tuned on the first 30 held-out users only.
+    assert exact["weights_full"] == default["weights_full"] and exact["validation"] == default["validation"]
+    assert capped["validation"]["full_users"] == 30 and capped["validation"]["users"] == 100
+    assert capped["validation"]["ndcg@10"] == default["validation"]["ndcg@10"]  # candidates: every user
+
+
+def test_top_k_with_exclude_and_allowed_is_the_sorted_best_of_what_is_left():
+    rng = np.random.default_rng(8)
+    n = 5000
+    ids = [f"p{i}" for i in range(n)]
+    position = {item_id: i for i, item_id in enumerate(ids)}
+    scores = np.round(rng.normal(size=n), 2)  # ties, broken by catalogue position
+    scores[rng.integers(0, n, 50)] = -np.inf
+    allowed = {f"p{i}" for i in rng.integers(0, n, 3000)} | {"unknown"}
+    exclude = {f"p{i}" for i in rng.integers(0, n, 700)} | {"also-unknown"}
+    left = sorted(
+        (position[a] for a in allowed - exclude if a in position and np.isfinite(scores[position[a]])),
+        key=lambda r: (-scores[r], r),
+    )
+    assert top_k(ids, position, scores, 25, exclude=exclude, allowed=allowed) == [
+        (ids[r], scores[r]) for r in left[:25]
+    ]
+    everything = sorted(
+        (r for r in range(n) if ids[r] not in exclude and np.isfinite(scores[r])), key=lambda r: (-scores[r], r)
+    )
+    assert top_k(ids, position, scores, 10, exclude=exclude) == [(ids[r], scores[r]) for r in everything[:10]]
+
+
+def test_unit_rows_keeps_a_normalised_matrix_and_normalises_a_copy_otherwise():
+    v = unit(np.random.default_rng(2).normal(size=(6, 8)))
+    v[3] = 0.0
+    assert unit_rows(v) is v
+    raw = v * 3.0
+    out = unit_rows(raw)
+    assert out is not raw and np.allclose(out, v) and np.allclose(raw, v * 3.0)
+    engine = RecommenderEngine(EngineConfig(tune_weights=False, seq_model=False))
+    engine.fit([f"i{k}" for k in range(6)], v, [["i0", "i1"]])
+    assert engine.index.vectors is engine._state.vectors  # one matrix for the engine and its index
