@@ -93,15 +93,14 @@ def available_to_buy() -> Q:
 
 
 def product_rows(ids: list[int]) -> dict[int, Any]:
-    """``{pid: product or None}`` with their class, parent and stock records, from memory; the ones it
+    """``{pid: product or None}`` with their class and stock records, from memory; the ones it
     lacks in two queries for any number (the block's price partial and the strategy read them too)."""
     return memory.get_many("products", ids, _product_rows)
 
 
 def _product_rows(ids: list[int]) -> dict[int, Any]:
-    products = (
-        Product.objects.filter(pk__in=ids).select_related("product_class", "parent").prefetch_related("stockrecords")
-    )
+    # No join for "parent": a block never shows a variant, and a product without one reads None for free.
+    products = Product.objects.filter(pk__in=ids).select_related("product_class").prefetch_related("stockrecords")
     found = {p.pk: p for p in products}
     return {pid: found.get(pid) for pid in ids}
 
