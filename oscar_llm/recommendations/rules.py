@@ -164,7 +164,7 @@ def allowed_ids(
     exclude_ids: Iterable[int] = (),
 ) -> set[int]:
     """The subset of ``candidate_ids`` a block may show (from memory; SQL for what it lacks)."""
-    ids = set(candidate_ids) - set(exclude_ids) - rules.excluded
+    ids = set(candidate_ids) - ruled_out(rules=rules, user=user, exclude_ids=exclude_ids)
     if not ids:
         return set()
     showable = memory.get_many("facts", sorted(ids), _showable)
@@ -175,6 +175,13 @@ def allowed_ids(
             ids = {pid for pid in ids if _under(paths[pid], rules.include_paths)}
         if rules.exclude_paths:
             ids = {pid for pid in ids if not _under(paths[pid], rules.exclude_paths)}
-    if ids and setting("EXCLUDE_PURCHASED") and user is not None and getattr(user, "is_authenticated", False):
-        ids -= memory.get_many("purchased", [user.pk], _purchased)[user.pk]
     return ids
+
+
+def ruled_out(*, rules: BlockRules, user: Any = None, exclude_ids: Iterable[int] = ()) -> set[int]:
+    """Products no block may show to this customer whatever their stock: excluded by a rule, on the
+    page or in the basket (``exclude_ids``), or already bought (``EXCLUDE_PURCHASED``)."""
+    out = set(exclude_ids) | rules.excluded
+    if setting("EXCLUDE_PURCHASED") and user is not None and getattr(user, "is_authenticated", False):
+        out |= memory.get_many("purchased", [user.pk], _purchased)[user.pk]
+    return out

@@ -273,8 +273,12 @@ def _block_items(
 def _allowed_in_order(ids: list[int], need: int, *, rules: Any, user: Any, exclude: set[int]) -> list[int]:
     """The first ``need`` of ``ids`` (in their order) the rules allow, checking a few at a time: a
     cold process asks the database about the candidates it may show, not about every one."""
+    # What is ruled out whatever the stock (the page's product, the basket, purchases, exclusions) goes
+    # first, so the rows read are those of products that may be shown.
+    out = rules_mod.ruled_out(rules=rules, user=user, exclude_ids=exclude)
+    ids = [pid for pid in ids if pid not in out]
     found: list[int] = []
-    start, step = 0, max(8, 2 * need)
+    start, step = 0, max(4, need)
     while start < len(ids) and len(found) < need:
         chunk = ids[start : start + step]
         allowed = rules_mod.allowed_ids(chunk, rules=rules, user=user, exclude_ids=exclude)
