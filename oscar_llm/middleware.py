@@ -24,6 +24,7 @@ from typing import Any
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
+from oscar_llm.models.core import request_memo
 from oscar_llm.settings import llm_settings
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ class DatabaseRestartMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        # The feature switches are read from the cache once per request, not once per template tag.
+        with request_memo():
+            return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: tuple, kwargs: dict[str, Any]

@@ -5,12 +5,52 @@ A :class:`Job` row exists before its Celery message; the message only nudges it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
 from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 FEATURE_CACHE_KEY = "oscar_llm:features:v1"
+
+# What one request has already read from the cache, by cache key (set by the middleware around each
+# request; None outside one, e.g. in workers): a page asks for the feature switches a few dozen times.
+_request_memo: ContextVar[dict[str, Any] | None] = ContextVar("oscar_llm_request_memo", default=None)
+
+
+@contextmanager
+def request_memo() -> Iterator[None]:
+    """Within this block, cached rows read through :func:`memo_get` are read from the cache once."""
+    token = _request_memo.set({})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
+
+
+def memo_get(key: str) -> Any:
+    memo = _request_memo.get()
+    value = None if memo is None else memo.get(key)
+    if value is None:
+        value = cache.get(key)
+        memo_keep(key, value)
+    return value
+
+
+def memo_keep(key: str, value: Any) -> None:
+    memo = _request_memo.get()
+    if memo is not None and value is not None:
+        memo[key] = value
+
+
+def memo_forget(key: str) -> None:
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.pop(key, None)
 
 
 class ClearsCacheOnChange:
@@ -23,10 +63,12 @@ class ClearsCacheOnChange:
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
         cache.delete(self.cache_key)
+        memo_forget(self.cache_key)
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
         cache.delete(self.cache_key)
+        memo_forget(self.cache_key)
         return result
 
 
@@ -67,13 +109,15 @@ class FeatureSwitch(ClearsCacheOnChange, models.Model):
 
     @classmethod
     def states(cls) -> dict[str, dict[str, bool]]:
-        """All switches as ``{feature: {"enabled": .., "auto_publish": ..}}``, cached briefly."""
-        states = cache.get(FEATURE_CACHE_KEY)
+        """All switches as ``{feature: {"enabled": .., "auto_publish": ..}}``, cached briefly (and read
+        from the cache once per request, see :func:`request_memo`)."""
+        states = memo_get(FEATURE_CACHE_KEY)
         if states is None:
             states = {f.value: {"enabled": False, "auto_publish": False} for f in Feature}
             for row in cls.objects.all():
                 states[row.feature] = {"enabled": row.enabled, "auto_publish": row.auto_publish}
             cache.set(FEATURE_CACHE_KEY, states, 5)
+            memo_keep(FEATURE_CACHE_KEY, states)
         return states
 
     @classmethod
