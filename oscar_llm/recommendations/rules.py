@@ -156,15 +156,10 @@ def _under(paths: tuple[str, ...], prefixes: list[str]) -> bool:
     return any(path.startswith(prefix) for path in paths for prefix in prefixes)
 
 
-def allowed_ids(
-    candidate_ids: Iterable[int],
-    *,
-    rules: BlockRules,
-    user: Any = None,
-    exclude_ids: Iterable[int] = (),
-) -> set[int]:
-    """The subset of ``candidate_ids`` a block may show (from memory; SQL for what it lacks)."""
-    ids = set(candidate_ids) - ruled_out(rules=rules, user=user, exclude_ids=exclude_ids)
+def allowed_ids(candidate_ids: Iterable[int], *, rules: BlockRules, out: set[int]) -> set[int]:
+    """The subset of ``candidate_ids`` a block may show (from memory; SQL for what it lacks); ``out`` is
+    what :func:`ruled_out` says for this customer and page, worked out once per block."""
+    ids = set(candidate_ids) - out
     if not ids:
         return set()
     showable = memory.get_many("facts", sorted(ids), _showable)

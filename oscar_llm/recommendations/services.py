@@ -228,7 +228,9 @@ def _block_items(
     for item, personal in boosted:
         ordered.setdefault(int(item["id"]), (item, personal))
     need = limit + 2  # a spare or two for the strategy check below
-    chosen_ids = _allowed_in_order(list(ordered), need, rules=rules, user=user, exclude=exclude)
+    # What is ruled out whatever the stock (the page's product, the basket, purchases, exclusions).
+    out = rules_mod.ruled_out(rules=rules, user=user, exclude_ids=exclude)
+    chosen_ids = _allowed_in_order(list(ordered), need, rules=rules, out=out)
     if len(chosen_ids) < need:
         # The fallbacks come after the block's own candidates, so they are read only when those run short.
         added = []
@@ -237,7 +239,7 @@ def _block_items(
             if pid not in ordered:
                 ordered[pid] = (item, personal)
                 added.append(pid)
-        chosen_ids += _allowed_in_order(added, need - len(chosen_ids), rules=rules, user=user, exclude=exclude)
+        chosen_ids += _allowed_in_order(added, need - len(chosen_ids), rules=rules, out=out)
     chosen = [(pid, ordered[pid]) for pid in chosen_ids]
     if not chosen:
         return []
@@ -270,18 +272,16 @@ def _block_items(
     return result
 
 
-def _allowed_in_order(ids: list[int], need: int, *, rules: Any, user: Any, exclude: set[int]) -> list[int]:
+def _allowed_in_order(ids: list[int], need: int, *, rules: Any, out: set[int]) -> list[int]:
     """The first ``need`` of ``ids`` (in their order) the rules allow, checking a few at a time: a
     cold process asks the database about the candidates it may show, not about every one."""
-    # What is ruled out whatever the stock (the page's product, the basket, purchases, exclusions) goes
-    # first, so the rows read are those of products that may be shown.
-    out = rules_mod.ruled_out(rules=rules, user=user, exclude_ids=exclude)
+    # What is ruled out whatever the stock goes first, so the rows read are those of products that may be shown.
     ids = [pid for pid in ids if pid not in out]
     found: list[int] = []
     start, step = 0, max(4, need)
     while start < len(ids) and len(found) < need:
         chunk = ids[start : start + step]
-        allowed = rules_mod.allowed_ids(chunk, rules=rules, user=user, exclude_ids=exclude)
+        allowed = rules_mod.allowed_ids(chunk, rules=rules, out=out)
         found += [pid for pid in chunk if pid in allowed]
         start += step
         step *= 2
