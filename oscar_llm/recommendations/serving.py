@@ -9,7 +9,7 @@ very next page even when each process has its own cache.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache import cache
@@ -47,22 +47,31 @@ def product_lists(product_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     return memory.get_many("lists", ids, _shared_product_lists)
 
 
-def _shared_product_lists(ids: list[int]) -> dict[int, dict[str, Any]]:
-    keys = {product_cache_key(pid): pid for pid in ids}
-    found = cache.get_many(list(keys))
-    result = {keys[k]: v for k, v in found.items()}
+def _through_cache(ids: list[int], cache_key: Callable[[int], str], fetch: Callable[[list[int]], dict]) -> dict:
+    """``{pid: value}`` from the shared cache; the ids it lacks from ``fetch(missing)``, then cached."""
+    keys = {cache_key(pid): pid for pid in ids}
+    result = {keys[k]: v for k, v in cache.get_many(list(keys)).items()}
     missing = [pid for pid in ids if pid not in result]
     if missing:
-        fetched = {pid: _empty_product_lists() for pid in missing}
-        rows = RecommendationList.objects.filter(
-            kind__in=(SIMILAR, TOGETHER), key__in=[str(pid) for pid in missing]
-        ).values_list("kind", "key", "items")
-        for kind, key, items in rows:
-            fetched[int(key)][kind] = list(items)
-            fetched[int(key)]["_exists"] = True
-        cache.set_many({product_cache_key(pid): v for pid, v in fetched.items()}, setting("CACHE_TIMEOUT"))
+        fetched = fetch(missing)
+        cache.set_many({cache_key(pid): v for pid, v in fetched.items()}, setting("CACHE_TIMEOUT"))
         result.update(fetched)
     return result
+
+
+def _shared_product_lists(ids: list[int]) -> dict[int, dict[str, Any]]:
+    return _through_cache(ids, product_cache_key, _fetch_product_lists)
+
+
+def _fetch_product_lists(missing: list[int]) -> dict[int, dict[str, Any]]:
+    fetched = {pid: _empty_product_lists() for pid in missing}
+    rows = RecommendationList.objects.filter(
+        kind__in=(SIMILAR, TOGETHER), key__in=[str(pid) for pid in missing]
+    ).values_list("kind", "key", "items")
+    for kind, key, items in rows:
+        fetched[int(key)][kind] = list(items)
+        fetched[int(key)]["_exists"] = True
+    return fetched
 
 
 def category_lists(product_ids: Iterable[int]) -> dict[int, Items]:
@@ -75,23 +84,20 @@ def category_lists(product_ids: Iterable[int]) -> dict[int, Items]:
 
 
 def _shared_category_lists(ids: list[int]) -> dict[int, Items]:
-    keys = {category_cache_key(pid): pid for pid in ids}
-    found = cache.get_many(list(keys))
-    result = {keys[k]: v for k, v in found.items()}
-    missing = [pid for pid in ids if pid not in result]
-    if missing:
-        fetched: dict[int, Items] = {pid: [] for pid in missing}
-        category_of: dict[str, list[int]] = {}
-        for pid, cid in ProductCategory.objects.filter(product_id__in=missing).values_list("product_id", "category_id"):
-            category_of.setdefault(str(cid), []).append(pid)
-        if category_of:
-            rows = RecommendationList.objects.filter(kind=CATEGORY, key__in=list(category_of))
-            for key, items in rows.values_list("key", "items"):
-                for pid in category_of.get(key, []):
-                    fetched[pid] = fetched[pid] + list(items)
-        cache.set_many({category_cache_key(pid): v for pid, v in fetched.items()}, setting("CACHE_TIMEOUT"))
-        result.update(fetched)
-    return result
+    return _through_cache(ids, category_cache_key, _fetch_category_lists)
+
+
+def _fetch_category_lists(missing: list[int]) -> dict[int, Items]:
+    fetched: dict[int, Items] = {pid: [] for pid in missing}
+    category_of: dict[str, list[int]] = {}
+    for pid, cid in ProductCategory.objects.filter(product_id__in=missing).values_list("product_id", "category_id"):
+        category_of.setdefault(str(cid), []).append(pid)
+    if category_of:
+        rows = RecommendationList.objects.filter(kind=CATEGORY, key__in=list(category_of))
+        for key, items in rows.values_list("key", "items"):
+            for pid in category_of.get(key, []):
+                fetched[pid] = fetched[pid] + list(items)
+    return fetched
 
 
 def global_lists() -> dict[str, Items]:
